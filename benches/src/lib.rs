@@ -1,0 +1,1 @@
+//! Benchmarks support (being built).

@@ -1,0 +1,1 @@
+//! kvdb-broker: being built.

@@ -1,0 +1,2 @@
+//! The `kvdb` command (being built).
+fn main() {}

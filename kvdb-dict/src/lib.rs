@@ -1,0 +1,1 @@
+//! kvdb-dict: being built.

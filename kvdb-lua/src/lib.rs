@@ -1,0 +1,1 @@
+//! kvdb-lua: being built.

@@ -1,0 +1,1 @@
+//! kvdb-stats: being built.
