@@ -64,6 +64,7 @@ mod options;
 mod pipeline;
 mod redis_dedicated;
 mod redis_pubsub;
+mod redis_shared;
 mod redis_store;
 mod routing;
 mod script;

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionLike;
 use redis::{Cmd, Pipeline, RedisError, Value};
 
 use crate::address::{display_addr, redact_url};
 use crate::error::command_name;
 use crate::redis_dedicated::{DedicatedManager, DedicatedRedis};
 use crate::redis_pubsub::{Reconnect, RedisPubSub};
+use crate::redis_shared::SharedConnection;
 use crate::routing::{route, Route};
 use crate::{
     DedicatedConnection, Error, KvStore, Namespace, RedisStoreOptions, Result, Subscription,
@@ -47,7 +48,7 @@ pub struct RedisStore {
 
 struct Inner {
     client: redis::Client,
-    shared: ConnectionManager,
+    shared: SharedConnection,
     pool: bb8::Pool<DedicatedManager>,
     options: RedisStoreOptions,
     addr: String,
@@ -67,15 +68,12 @@ impl RedisStore {
         let client = open_client(url)?;
         preflight(&client, &addr, url, options.connect_timeout).await?;
 
-        let mut config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.connect_timeout))
-            .set_response_timeout(options.response_timeout)
-            .set_max_delay(options.reconnect_max_delay)
-            .set_number_of_retries(2);
-        config = config.set_min_delay(Duration::from_millis(20));
+        let mut config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(options.connect_timeout));
+        config = config.set_response_timeout(options.response_timeout);
         let shared = tokio::time::timeout(
             options.connect_timeout,
-            ConnectionManager::new_with_config(client.clone(), config),
+            SharedConnection::connect(client.clone(), config, options.reconnect_max_delay),
         )
         .await
         .map_err(|_| connect_timeout(&addr, options.connect_timeout))?
@@ -139,8 +137,10 @@ impl KvStore for RedisStore {
     async fn req_command(&self, cmd: &Cmd) -> Result<Value> {
         let value = match route(cmd) {
             Route::Shared => {
-                let mut conn = self.inner.shared.clone();
-                conn.req_packed_command(cmd).await
+                let mut lease = self.inner.shared.lease();
+                let result = lease.conn.send_packed_command(cmd).await;
+                self.inner.shared.observe(&lease, &result);
+                result
             }
             Route::Blocking(_) => {
                 let mut conn = self.checkout().await?;
@@ -173,8 +173,10 @@ impl KvStore for RedisStore {
             let mut conn = self.checkout().await?;
             conn.req_packed_commands(pipe, offset, count).await
         } else {
-            let mut conn = self.inner.shared.clone();
-            conn.req_packed_commands(pipe, offset, count).await
+            let mut lease = self.inner.shared.lease();
+            let result = lease.conn.send_packed_commands(pipe, offset, count).await;
+            self.inner.shared.observe(&lease, &result);
+            result
         }
         .map_err(|e| self.map_err("pipeline", e))?;
         if !pipe.is_transaction() {

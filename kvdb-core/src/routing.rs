@@ -18,37 +18,42 @@ pub(crate) enum Route {
 }
 
 /// Decides the route of a command from its name and, for blocking commands, its timeout.
+///
+/// This runs on every call, so it allocates nothing: the name is upper-cased into a small
+/// stack buffer, and only blocking commands look at their other arguments.
 pub(crate) fn route(cmd: &Cmd) -> Route {
-    let args: Vec<&[u8]> = cmd
-        .args_iter()
-        .filter_map(|arg| match arg {
-            Arg::Simple(bytes) => Some(bytes),
-            _ => None,
-        })
-        .collect();
-    let Some(name) = args.first() else {
+    let mut args = cmd.args_iter().filter_map(|arg| match arg {
+        Arg::Simple(bytes) => Some(bytes),
+        _ => None,
+    });
+    let Some(name) = args.next() else {
         return Route::Shared;
     };
-    let name = name.to_ascii_uppercase();
-    match name.as_slice() {
+    // No command that needs routing has a name longer than this.
+    let mut upper = [0u8; 12];
+    if name.len() > upper.len() {
+        return Route::Shared;
+    }
+    for (to, from) in upper.iter_mut().zip(name) {
+        *to = from.to_ascii_uppercase();
+    }
+    match &upper[..name.len()] {
         // Timeout in seconds as the last argument.
         b"BLPOP" | b"BRPOP" | b"BRPOPLPUSH" | b"BLMOVE" | b"BZPOPMIN" | b"BZPOPMAX" => {
-            Route::Blocking(seconds(args.last().copied()))
+            Route::Blocking(seconds(args.last()))
         }
         // Timeout in seconds as the first argument after the name.
-        b"BLMPOP" | b"BZMPOP" => Route::Blocking(seconds(args.get(1).copied())),
+        b"BLMPOP" | b"BZMPOP" => Route::Blocking(seconds(args.next())),
         // BLOCK milliseconds, if present.
         b"XREAD" | b"XREADGROUP" => {
-            match args
-                .iter()
-                .position(|arg| arg.eq_ignore_ascii_case(b"BLOCK"))
-            {
-                Some(at) => Route::Blocking(millis(args.get(at + 1).copied())),
+            let mut args = args.skip_while(|arg| !arg.eq_ignore_ascii_case(b"BLOCK"));
+            match args.next() {
+                Some(_) => Route::Blocking(millis(args.next())),
                 None => Route::Shared,
             }
         }
-        b"WAIT" => Route::Blocking(millis(args.get(2).copied())),
-        b"WAITAOF" => Route::Blocking(millis(args.get(3).copied())),
+        b"WAIT" => Route::Blocking(millis(args.nth(1))),
+        b"WAITAOF" => Route::Blocking(millis(args.nth(2))),
         b"WATCH" | b"UNWATCH" | b"MULTI" | b"EXEC" | b"DISCARD" | b"SUBSCRIBE" | b"PSUBSCRIBE"
         | b"SSUBSCRIBE" | b"UNSUBSCRIBE" | b"PUNSUBSCRIBE" | b"SUNSUBSCRIBE" | b"SELECT"
         | b"MONITOR" | b"RESET" | b"QUIT" | b"AUTH" | b"HELLO" => Route::Stateful,
