@@ -1,1 +1,25 @@
-//! kvdb-dict: being built.
+//! kvdb-dict: data dictionaries and value translation (wip).
+
+mod cache;
+mod dict;
+mod encoding;
+mod entries;
+mod entry;
+mod error;
+mod id;
+mod keys;
+mod scripts;
+mod translate;
+mod translation;
+mod translations;
+mod validate;
+mod verify;
+
+pub use cache::CacheOptions;
+pub use dict::Dict;
+pub use entries::DeleteMode;
+pub use entry::{Entry, EntryRef};
+pub use error::{Error, Result};
+pub use id::{EntryId, TranslationId};
+pub use translation::{Translated, Translation, TranslationKey};
+pub use validate::{validate_key, validate_system, validate_value, MAX_NAME_LEN, MAX_VALUE_LEN};
