@@ -184,6 +184,11 @@ impl LuaContainer {
         watcher::start(self.clone())
     }
 
+    /// The store the programs run on.
+    pub fn store(&self) -> &Arc<dyn KvStore> {
+        &self.inner.store
+    }
+
     /// The options the container was loaded with.
     pub fn options(&self) -> &LuaOptions {
         &self.inner.options
