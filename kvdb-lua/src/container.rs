@@ -105,6 +105,9 @@ impl LuaContainer {
     /// with [`LuaOptions::check_same_slot`], the keys span several hash slots
     /// ([`Error::CrossSlot`]). An error raised by the program is [`Error::Runtime`]; a lost
     /// connection or timeout is [`Error::Store`], see [`Error::is_retryable`].
+    ///
+    /// Not cancel-safe in one sense only: a call dropped after it was sent may still run on
+    /// the server, as any command would.
     pub async fn run_lua<T: FromRedisValue>(
         &self,
         name: &str,
@@ -256,7 +259,7 @@ fn runtime_error(program: &Program, err: kvdb_core::Error) -> Error {
             origin: program.origin().to_string(),
             line: server_message::line(&message),
             code,
-            message,
+            message: server_message::runtime_error_text(&message).to_owned(),
         },
         other => Error::Store(other),
     }

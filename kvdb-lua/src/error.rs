@@ -68,7 +68,8 @@ pub enum Error {
         line: Option<u32>,
         /// The server's error code (`ERR`, `WRONGTYPE`, or the program's own).
         code: String,
-        /// The rest of the server's message.
+        /// The rest of the server's message (without the script SHA1 and line Redis 7
+        /// appends, which the error names already).
         message: String,
     },
 

@@ -20,7 +20,7 @@ pub const RENAME_IF_EXISTS: &str = "kvdb.rename_if_exists";
 /// let options = LuaOptions::default().internal_program(BUMP);
 /// assert!(options.internal.iter().any(|p| p.name == "myapp.bump"));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InternalProgram {
     /// The program's name.
@@ -44,6 +44,16 @@ impl InternalProgram {
     /// kvdb's own internal programs: [`RENAME_IF_EXISTS`].
     pub fn builtin() -> &'static [InternalProgram] {
         BUILTIN
+    }
+}
+
+impl std::fmt::Debug for InternalProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InternalProgram")
+            .field("name", &self.name)
+            .field("file", &self.file)
+            .field("source_len", &self.source.len())
+            .finish()
     }
 }
 

@@ -14,7 +14,7 @@ pub struct LoadReport {
     /// Programs whose current source is live after this load, in load order (internal
     /// programs first, then each directory's files by name).
     pub loaded: Vec<Arc<Program>>,
-    /// Files (or directories) that failed, in load order.
+    /// What failed: directories that could not be listed first, then files in load order.
     pub failed: Vec<LoadFailure>,
     /// Directory entries that are not programs: sub-directories, hidden files, other files.
     pub skipped: Vec<Skipped>,

@@ -31,6 +31,31 @@ pub(crate) fn compile_error_text(message: &str) -> &str {
     }
 }
 
+/// A runtime error's own words: without the `user_script:N: ` prefix and the
+/// ` script: <sha1>, on @user_script:N.` suffix Redis 7 adds (the error names the program and
+/// line already). Anything else is returned as it is.
+pub(crate) fn runtime_error_text(message: &str) -> &str {
+    let mut text = message.trim();
+    if let Some(rest) = text.strip_prefix(CHUNK) {
+        let after_digits = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        if after_digits.len() < rest.len() {
+            if let Some(own) = after_digits.strip_prefix(": ") {
+                text = own;
+            }
+        }
+    }
+    if let Some(at) = text.rfind(" script: ") {
+        let suffix = &text[at + " script: ".len()..];
+        let sha1_len = suffix
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(suffix.len());
+        if sha1_len == 40 && suffix[sha1_len..].starts_with(", on @user_script:") {
+            text = &text[..at];
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +77,27 @@ mod tests {
         assert_eq!(line(message), Some(12));
         let message = "value is not an integer or out of range script: 9b1f, on @user_script:3.";
         assert_eq!(line(message), Some(3));
+    }
+
+    #[test]
+    fn runtime_error_text_drops_what_the_error_already_says() {
+        let sha = "5640acbff9f260c996df18ce3d9d42b4ac79f195";
+        let message = format!("user_script:3: Script attempted to access nonexistent global variable 'x' script: {sha}, on @user_script:3.");
+        assert_eq!(
+            runtime_error_text(&message),
+            "Script attempted to access nonexistent global variable 'x'"
+        );
+        let message =
+            format!("value is not an integer or out of range script: {sha}, on @user_script:1.");
+        assert_eq!(
+            runtime_error_text(&message),
+            "value is not an integer or out of range"
+        );
+        assert_eq!(
+            runtime_error_text("the order is closed"),
+            "the order is closed"
+        );
+        assert_eq!(runtime_error_text("a script: b"), "a script: b");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! "Did you mean ...?": the known program names closest to an unknown one.
 
-use strsim::normalized_levenshtein;
+use strsim::normalized_damerau_levenshtein as similarity;
 
 /// At most this many suggestions.
 const MAX_SUGGESTIONS: usize = 3;
@@ -20,9 +20,9 @@ pub(crate) fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>
         .filter_map(|name| {
             let (lib, tail) = split(name);
             let same_lib = lib.is_some() && lib == wanted_lib;
-            let mut score = normalized_levenshtein(wanted, name);
+            let mut score = similarity(wanted, name);
             if same_lib {
-                score = score.max(normalized_levenshtein(wanted_tail, tail));
+                score = score.max(similarity(wanted_tail, tail));
             }
             let case_only = wanted.eq_ignore_ascii_case(name);
             (score >= MIN_SIMILARITY || case_only).then_some((same_lib, score, name))
@@ -68,6 +68,12 @@ mod tests {
         let known = ["orders.reserve", "orders.release", "stats.bump"];
         assert_eq!(closest("orders.reserv", known)[0], "orders.reserve");
         assert_eq!(closest("STATS.BUMP", known), ["stats.bump"]);
+        assert_eq!(
+            closest("stats.bmup", known),
+            ["stats.bump"],
+            "a transposition"
+        );
+        assert_eq!(closest("tow", ["two", "three"]), ["two"]);
         assert!(closest("completely-different", known).is_empty());
         assert!(closest("x", []).is_empty());
     }

@@ -1,7 +1,7 @@
 //! [`Watcher`]: reloads the programs when files in their directories change.
 
 use std::fmt;
-use std::path::Path;
+use std::path::PathBuf;
 
 use notify::event::{AccessKind, AccessMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
@@ -59,8 +59,9 @@ pub(crate) fn start(container: LuaContainer) -> Result<Watcher> {
         reason: format!("no tokio runtime to reload on: {err}"),
     })?;
     let (changes_tx, changes) = mpsc::unbounded_channel::<()>();
+    let dirs = container.options().dirs.clone();
     let mut notify = notify::recommended_watcher(move |event: notify::Result<Event>| match event {
-        Ok(event) if is_relevant(&event) => {
+        Ok(event) if is_relevant(&event, &dirs) => {
             // The receiver is gone only once the watcher is being dropped.
             let _ = changes_tx.send(());
         }
@@ -88,8 +89,9 @@ pub(crate) fn start(container: LuaContainer) -> Result<Watcher> {
     })
 }
 
-/// Events that may change a program: anything but reads, about a `*.lua` path.
-fn is_relevant(event: &Event) -> bool {
+/// Events that may change a program: anything but reads, about a `*.lua` path or about a
+/// watched directory itself.
+fn is_relevant(event: &Event, dirs: &[PathBuf]) -> bool {
     let mutates = match event.kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
@@ -97,13 +99,9 @@ fn is_relevant(event: &Event) -> bool {
     };
     mutates
         && event.paths.iter().any(|path| {
-            path.extension().and_then(|e| e.to_str()) == Some("lua") || is_dir_event(path)
+            path.extension().and_then(|ext| ext.to_str()) == Some("lua")
+                || dirs.iter().any(|dir| dir == path)
         })
-}
-
-/// An event about a path without a file name (the watched directory itself).
-fn is_dir_event(path: &Path) -> bool {
-    path.file_name().is_none()
 }
 
 async fn reload_on_changes(
@@ -120,5 +118,28 @@ async fn reload_on_changes(
             tracing::warn!(%err, "reloading Lua programs failed; the previous programs stay live");
         }
         let _ = reports.try_send(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, ModifyKind, RemoveKind};
+
+    #[test]
+    fn relevant_events() {
+        let dirs = [PathBuf::from("/lua/user")];
+        let event = |kind, path: &str| Event::new(kind).add_path(PathBuf::from(path));
+        let create = EventKind::Create(CreateKind::File);
+        assert!(is_relevant(&event(create, "/lua/user/p.lua"), &dirs));
+        assert!(!is_relevant(&event(create, "/lua/user/p.lua.swp"), &dirs));
+        let modify = EventKind::Modify(ModifyKind::Any);
+        assert!(is_relevant(&event(modify, "/lua/user/p.lua"), &dirs));
+        let read = EventKind::Access(AccessKind::Open(AccessMode::Read));
+        assert!(!is_relevant(&event(read, "/lua/user/p.lua"), &dirs));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert!(is_relevant(&event(closed, "/lua/user/p.lua"), &dirs));
+        let gone = EventKind::Remove(RemoveKind::Folder);
+        assert!(is_relevant(&event(gone, "/lua/user"), &dirs));
     }
 }

@@ -91,7 +91,10 @@ async fn a_runtime_error_names_the_program_and_the_servers_message() {
             assert_eq!(origin, &dir.path().join("oops.lua").display().to_string());
             assert_eq!(*line, Some(3));
             assert_eq!(code, "ERR");
-            assert!(message.contains("undefined_global"), "{message}");
+            assert_eq!(
+                message,
+                "Script attempted to access nonexistent global variable 'undefined_global'"
+            );
         }
         other => panic!("expected Runtime, got {other:?}"),
     }
