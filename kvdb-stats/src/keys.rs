@@ -1,0 +1,86 @@
+//! [`Keys`]: where statistics live in Redis.
+//!
+//! - `<ns>:{stats:<level>:<id>}:data`: a bucket's hash (see `aggregate.rs`), and
+//!   `<ns>:{stats:<level>:<id>}:applied`: which flushes it has taken (process id -> last
+//!   flush sequence number), so a retried flush is never counted twice. One hash tag per
+//!   bucket: a bucket's keys live together, buckets spread over a cluster.
+//! - `<ns>:{stats:rollup}:marks`: the rollup job's watermarks (`hour`, `day`, `month`: the
+//!   last bucket rolled up) and `<ns>:{stats:rollup}:late`: hours that got calls after they
+//!   were rolled up (a sorted set: hour -> how many late flushes).
+//! - `<ns>:{stats:slow}:calls:<service>`: a service's recent slow calls (a list, newest
+//!   first, JSON), and `<ns>:{stats:slow}:applied`: the same duplicate guard as buckets.
+//!
+//! Nothing is ever found with KEYS or SCAN: a bucket's hash is its own index of services.
+
+use kvdb_core::Namespace;
+
+use crate::Level;
+
+/// The feature name in every key's hash tag.
+const FEATURE: &str = "stats";
+
+/// Builds the keys of one namespace.
+#[derive(Clone, Debug)]
+pub(crate) struct Keys {
+    namespace: Namespace,
+}
+
+impl Keys {
+    pub(crate) fn new(namespace: &Namespace) -> Keys {
+        Keys {
+            namespace: namespace.clone(),
+        }
+    }
+
+    fn bucket(&self, level: Level, id: u64, suffix: &str) -> String {
+        self.namespace
+            .keyspace(FEATURE, &format!("{}:{id}", level.name()))
+            .key(suffix)
+    }
+
+    /// A bucket's hash of statistics.
+    pub(crate) fn data(&self, level: Level, id: u64) -> String {
+        self.bucket(level, id, "data")
+    }
+
+    /// A bucket's record of applied flushes.
+    pub(crate) fn applied(&self, level: Level, id: u64) -> String {
+        self.bucket(level, id, "applied")
+    }
+
+    /// The rollup watermarks.
+    pub(crate) fn marks(&self) -> String {
+        self.namespace.keyspace(FEATURE, "rollup").key("marks")
+    }
+
+    /// The hours with late calls.
+    pub(crate) fn late(&self) -> String {
+        self.namespace.keyspace(FEATURE, "rollup").key("late")
+    }
+
+    /// A service's list of slow calls.
+    pub(crate) fn slow_calls(&self, service: &str) -> String {
+        self.namespace
+            .keyspace(FEATURE, "slow")
+            .key(&format!("calls:{service}"))
+    }
+
+    /// The record of applied slow-call flushes.
+    pub(crate) fn slow_applied(&self) -> String {
+        self.namespace.keyspace(FEATURE, "slow").key("applied")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout() {
+        let keys = Keys::new(&Namespace::new("app"));
+        assert_eq!(keys.data(Level::Hour, 7), "app:{stats:hour:7}:data");
+        assert_eq!(keys.applied(Level::Minute, 7), "app:{stats:minute:7}:applied");
+        assert_eq!(keys.marks(), "app:{stats:rollup}:marks");
+        assert_eq!(keys.slow_calls("a{b}"), "app:{stats:slow}:calls:a{b}");
+    }
+}
