@@ -1,0 +1,509 @@
+//! [`Dict::import`]: replace or merge a whole dictionary from a [`Document`], atomically.
+//!
+//! # How it stays all or nothing
+//!
+//! The document was checked record by record when it was made ([`Document::parse`]), so
+//! nothing is written unless all of it is good. The writes then go out on a connection of
+//! their own inside one MULTI/EXEC transaction: `clear.lua` (deleting the old data), then the
+//! new data in large pipelined batches (one HSET per thousand fields), then the counters and
+//! one "drop everything" message for caches. Until EXEC, the server only queues; a broken
+//! connection or a refused command discards the lot. Readers see the old dictionary until
+//! EXEC and the new one after it, never a mix.
+//!
+//! The price: EXEC runs the whole import at once, blocking the server for its duration
+//! (a few hundred milliseconds for 100,000 entries and 100,000 translations), and the queued
+//! commands are held in server memory until then. Writing into a staging key space and
+//! swapping would block for less time but needs a RENAME per key and cleanup of abandoned
+//! staging data; for dictionaries, which change rarely and are modest in size, one
+//! transaction is the simpler and safer choice.
+//!
+//! A merge reads the current dictionary under WATCH of the version key (which every change
+//! bumps), merges in memory, and writes the result in the same way; if anything changed in
+//! between, EXEC is refused and the merge starts again (up to five times).
+
+use std::collections::HashMap;
+
+use kvdb_core::redis::aio::ConnectionLike;
+use kvdb_core::redis::{self, Cmd, Value};
+use kvdb_core::DedicatedConnection;
+
+use crate::encoding::{encode, lookup_field, lookup_payload};
+use crate::export::{counter, state_from};
+use crate::keys::Keys;
+use crate::scripts::CLEAR;
+use crate::{Dict, Document, Entry, EntryId, Error, Result, TranslationId, TranslationRecord};
+
+/// Fields per HSET/SADD of an import.
+const FIELDS_PER_COMMAND: usize = 1000;
+
+/// Commands per pipelined batch of an import (and so, per progress report).
+const COMMANDS_PER_BATCH: usize = 32;
+
+/// How many times a merge is tried when concurrent changes keep getting in the way.
+const MERGE_ATTEMPTS: u32 = 5;
+
+/// What an import does with the dictionary's current contents.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportMode {
+    /// The dictionary becomes exactly the document, ids included. The default.
+    #[default]
+    Replace,
+    /// The document is added to the dictionary. Entries are matched by system, key and
+    /// value (an existing entry keeps its id; the document's ids only link its own
+    /// records); translations are matched by source entry and target system and key, and
+    /// the document's target wins. Nothing is deleted.
+    Merge,
+}
+
+/// Where an import is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportStage {
+    /// Sending records to the server, which queues them.
+    Sending,
+    /// All sent; the server is applying them in one step.
+    Applying,
+    /// Applied.
+    Done,
+}
+
+/// A progress report: `done` of `total` records (entries plus translations) at `stage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportProgress {
+    /// Where the import is.
+    pub stage: ImportStage,
+    /// Records sent so far.
+    pub done: usize,
+    /// Records to send.
+    pub total: usize,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportSummary {
+    /// The mode it ran in.
+    pub mode: ImportMode,
+    /// Entries in the dictionary afterwards.
+    pub entries: usize,
+    /// Translations in the dictionary afterwards.
+    pub translations: usize,
+    /// Entries that were not there before (every entry, for a replace).
+    pub entries_added: usize,
+    /// Translations that were not there before (every translation, for a replace).
+    pub translations_added: usize,
+    /// Existing translations whose target a merge changed.
+    pub translations_changed: usize,
+    /// How many times the import was tried (merges retry after concurrent changes).
+    pub attempts: u32,
+}
+
+impl Dict {
+    /// Imports a document: see [`ImportMode`] and the all-or-nothing notes on
+    /// [`Document`]. Equivalent to [`import_with_progress`](Self::import_with_progress)
+    /// with no progress reports.
+    pub async fn import(&self, document: &Document, mode: ImportMode) -> Result<ImportSummary> {
+        self.import_with_progress(document, mode, |_| {}).await
+    }
+
+    /// Imports a document, reporting progress after each pipelined batch (for a progress
+    /// bar) and at each stage. Cancelling before the last report of the
+    /// [`Sending`](ImportStage::Sending) stage changes nothing.
+    pub async fn import_with_progress<F>(
+        &self,
+        document: &Document,
+        mode: ImportMode,
+        mut progress: F,
+    ) -> Result<ImportSummary>
+    where
+        F: FnMut(ImportProgress) + Send,
+    {
+        let summary = match mode {
+            ImportMode::Replace => {
+                let mut conn = self.store().dedicated().await?;
+                let state = State {
+                    entries: document.entries(),
+                    translations: document.translations(),
+                    last_entry_id: document.last_entry_id(),
+                    last_translation_id: document.last_translation_id(),
+                };
+                if !self.commit(&mut conn, &state, &mut progress).await? {
+                    return Err(Error::Store(kvdb_core::Error::TransactionAborted));
+                }
+                ImportSummary {
+                    mode,
+                    entries: state.entries.len(),
+                    translations: state.translations.len(),
+                    entries_added: state.entries.len(),
+                    translations_added: state.translations.len(),
+                    translations_changed: 0,
+                    attempts: 1,
+                }
+            }
+            ImportMode::Merge => self.merge(document, &mut progress).await?,
+        };
+        if let Some(cache) = self.cache() {
+            cache.invalidate(b"*");
+        }
+        Ok(summary)
+    }
+
+    async fn merge<F>(&self, document: &Document, progress: &mut F) -> Result<ImportSummary>
+    where
+        F: FnMut(ImportProgress) + Send,
+    {
+        let keys = self.names();
+        for attempt in 1..=MERGE_ATTEMPTS {
+            let mut conn = self.store().dedicated().await?;
+            conn.query::<()>(redis::cmd("WATCH").arg(&keys.version))
+                .await?;
+            let mut read = redis::pipe();
+            read.cmd("HGETALL").arg(&keys.entries);
+            read.cmd("HGETALL").arg(&keys.translations);
+            read.cmd("GET").arg(&keys.last_entry_id);
+            read.cmd("GET").arg(&keys.last_translation_id);
+            let replies = send(&mut conn, &read).await?;
+            let Ok::<[Value; 4], _>([entries, translations, last_entry, last_translation]) =
+                replies.try_into()
+            else {
+                return Err(Error::Corrupt(String::from(
+                    "a merge read returned the wrong number of replies",
+                )));
+            };
+            let (entries, translations) = state_from(entries, translations)?;
+            let mut merged = Merged::new(
+                entries,
+                translations,
+                counter(&last_entry)?,
+                counter(&last_translation)?,
+            );
+            merged.add(document);
+            let state = State {
+                entries: &merged.entries,
+                translations: &merged.translations,
+                last_entry_id: merged.last_entry_id,
+                last_translation_id: merged.last_translation_id,
+            };
+            if self.commit(&mut conn, &state, progress).await? {
+                return Ok(ImportSummary {
+                    mode: ImportMode::Merge,
+                    entries: merged.entries.len(),
+                    translations: merged.translations.len(),
+                    entries_added: merged.entries_added,
+                    translations_added: merged.translations_added,
+                    translations_changed: merged.translations_changed,
+                    attempts: attempt,
+                });
+            }
+            tracing::debug!(
+                attempt,
+                "dictionary changed during a merge import; trying again"
+            );
+        }
+        Err(Error::ImportContended {
+            attempts: MERGE_ATTEMPTS,
+        })
+    }
+
+    /// Writes `state` in place of the dictionary in one MULTI/EXEC. False if a WATCHed key
+    /// changed and nothing was written.
+    async fn commit<F>(
+        &self,
+        conn: &mut DedicatedConnection,
+        state: &State<'_>,
+        progress: &mut F,
+    ) -> Result<bool>
+    where
+        F: FnMut(ImportProgress) + Send,
+    {
+        let commands = write_commands(self.names(), state);
+        let total = state.entries.len() + state.translations.len();
+        let mut done = 0;
+        progress(ImportProgress {
+            stage: ImportStage::Sending,
+            done,
+            total,
+        });
+        conn.query::<()>(&redis::cmd("MULTI")).await?;
+        for batch in commands.chunks(COMMANDS_PER_BATCH) {
+            let mut pipe = redis::pipe();
+            for (cmd, _) in batch {
+                pipe.add_command(cmd.clone());
+            }
+            for reply in send(conn, &pipe).await? {
+                if let Value::ServerError(err) = reply {
+                    // The connection is dropped inside MULTI, which discards the transaction.
+                    return Err(server_error("import (queued command)", &err));
+                }
+            }
+            done += batch.iter().map(|(_, records)| records).sum::<usize>();
+            progress(ImportProgress {
+                stage: ImportStage::Sending,
+                done,
+                total,
+            });
+        }
+        progress(ImportProgress {
+            stage: ImportStage::Applying,
+            done,
+            total,
+        });
+        let results: Value = conn.query(&redis::cmd("EXEC")).await?;
+        match results {
+            Value::Nil => return Ok(false),
+            Value::Array(results) => {
+                if let Some(Value::ServerError(err)) =
+                    results.iter().find(|r| matches!(r, Value::ServerError(_)))
+                {
+                    return Err(server_error("import (EXEC)", err));
+                }
+            }
+            other => return Err(crate::dict::unexpected(&other)),
+        }
+        progress(ImportProgress {
+            stage: ImportStage::Done,
+            done: total,
+            total,
+        });
+        Ok(true)
+    }
+}
+
+/// A whole dictionary to write.
+struct State<'a> {
+    entries: &'a [Entry],
+    translations: &'a [TranslationRecord],
+    last_entry_id: u64,
+    last_translation_id: u64,
+}
+
+/// The commands that replace the dictionary with `state`, each with the number of records
+/// it carries (for progress).
+fn write_commands(keys: &Keys, state: &State<'_>) -> Vec<(Cmd, usize)> {
+    let mut out = Vec::new();
+    let mut clear = redis::cmd("EVAL");
+    clear.arg(CLEAR.source()).arg(1).arg(&keys.base);
+    out.push((clear, 0));
+
+    let by_id: HashMap<EntryId, &Entry> = state.entries.iter().map(|e| (e.id, e)).collect();
+    for chunk in state.entries.chunks(FIELDS_PER_COMMAND) {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(&keys.entries);
+        for e in chunk {
+            cmd.arg(e.id.0).arg(encode(&[&e.system, &e.key, &e.value]));
+        }
+        out.push((cmd, chunk.len()));
+    }
+
+    // The indexes: values per system and key, keys per system, systems. Each key is
+    // deleted first, so nothing left from before (whatever its type) can get in the way.
+    let mut pairs: HashMap<(&str, &str), Vec<&Entry>> = HashMap::new();
+    for e in state.entries {
+        pairs.entry((&e.system, &e.key)).or_default().push(e);
+    }
+    let mut systems: HashMap<&str, Vec<&str>> = HashMap::new();
+    for ((system, key), entries) in &pairs {
+        systems.entry(system).or_default().push(key);
+        let name = keys.values_of(system, key);
+        out.push((del(&name), 0));
+        for chunk in entries.chunks(FIELDS_PER_COMMAND) {
+            let mut cmd = redis::cmd("HSET");
+            cmd.arg(&name);
+            for e in chunk {
+                cmd.arg(&e.value).arg(e.id.0);
+            }
+            out.push((cmd, 0));
+        }
+    }
+    let system_names: Vec<&str> = systems.keys().copied().collect();
+    for (system, system_keys) in systems {
+        let name = keys.keys_of(system);
+        out.push((del(&name), 0));
+        for chunk in system_keys.chunks(FIELDS_PER_COMMAND) {
+            out.push((sadd(&name, chunk), 0));
+        }
+    }
+    for chunk in system_names.chunks(FIELDS_PER_COMMAND) {
+        out.push((sadd(keys.systems.as_bytes(), chunk), 0));
+    }
+
+    let mut uses: HashMap<EntryId, String> = HashMap::new();
+    for chunk in state.translations.chunks(FIELDS_PER_COMMAND) {
+        let mut pairs = redis::cmd("HSET");
+        pairs.arg(&keys.translations);
+        let mut lookup = redis::cmd("HSET");
+        lookup.arg(&keys.lookup);
+        for t in chunk {
+            let (Some(source), Some(target)) = (by_id.get(&t.source), by_id.get(&t.target)) else {
+                continue; // Documents are checked: every translation has its entries.
+            };
+            pairs.arg(t.id.0).arg(format!("{}:{}", t.source, t.target));
+            lookup
+                .arg(lookup_field([
+                    &source.system,
+                    &source.key,
+                    &source.value,
+                    &target.system,
+                    &target.key,
+                ]))
+                .arg(lookup_payload(
+                    t.id.0,
+                    t.source.0,
+                    t.target.0,
+                    &target.value,
+                ));
+            for id in [t.source, t.target] {
+                let list = uses.entry(id).or_insert_with(|| String::from(","));
+                list.push_str(&t.id.0.to_string());
+                list.push(',');
+            }
+        }
+        out.push((pairs, chunk.len()));
+        out.push((lookup, 0));
+    }
+    let uses: Vec<(EntryId, String)> = uses.into_iter().collect();
+    for chunk in uses.chunks(FIELDS_PER_COMMAND) {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(&keys.uses);
+        for (id, list) in chunk {
+            cmd.arg(id.0).arg(list);
+        }
+        out.push((cmd, 0));
+    }
+
+    let mut last = redis::cmd("MSET");
+    last.arg(&keys.last_entry_id)
+        .arg(state.last_entry_id)
+        .arg(&keys.last_translation_id)
+        .arg(state.last_translation_id);
+    out.push((last, 0));
+    out.push((redis::cmd("INCR").arg(&keys.version).clone(), 0));
+    out.push((redis::cmd("PUBLISH").arg(&keys.channel).arg("*").clone(), 0));
+    out
+}
+
+fn del(key: &[u8]) -> Cmd {
+    redis::cmd("DEL").arg(key).clone()
+}
+
+fn sadd(key: &[u8], members: &[&str]) -> Cmd {
+    let mut cmd = redis::cmd("SADD");
+    cmd.arg(key);
+    for member in members {
+        cmd.arg(*member);
+    }
+    cmd
+}
+
+/// Sends a plain pipeline on the import's connection and returns every reply.
+async fn send(conn: &mut DedicatedConnection, pipe: &redis::Pipeline) -> Result<Vec<Value>> {
+    conn.req_packed_commands(pipe, 0, pipe.len())
+        .await
+        .map_err(|e| Error::Store(kvdb_core::Error::from_redis("pipeline", e, None)))
+}
+
+fn server_error(command: &str, err: &redis::ServerError) -> Error {
+    Error::Store(kvdb_core::Error::Server {
+        command: command.to_owned(),
+        code: err.code().to_owned(),
+        message: err.details().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The current dictionary with a document merged in.
+struct Merged {
+    entries: Vec<Entry>,
+    translations: Vec<TranslationRecord>,
+    last_entry_id: u64,
+    last_translation_id: u64,
+    entries_added: usize,
+    translations_added: usize,
+    translations_changed: usize,
+}
+
+impl Merged {
+    fn new(
+        entries: Vec<Entry>,
+        translations: Vec<TranslationRecord>,
+        last_entry_id: u64,
+        last_translation_id: u64,
+    ) -> Merged {
+        let last_entry_id = entries.iter().map(|e| e.id.0).fold(last_entry_id, u64::max);
+        let last_translation_id = translations
+            .iter()
+            .map(|t| t.id.0)
+            .fold(last_translation_id, u64::max);
+        Merged {
+            entries,
+            translations,
+            last_entry_id,
+            last_translation_id,
+            entries_added: 0,
+            translations_added: 0,
+            translations_changed: 0,
+        }
+    }
+
+    fn add(&mut self, document: &Document) {
+        let mut by_triple: HashMap<(String, String, String), EntryId> = self
+            .entries
+            .iter()
+            .map(|e| ((e.system.clone(), e.key.clone(), e.value.clone()), e.id))
+            .collect();
+        // The document's ids only link its own records.
+        let mut ids: HashMap<EntryId, EntryId> = HashMap::new();
+        for e in document.entries() {
+            let triple = (e.system.clone(), e.key.clone(), e.value.clone());
+            let id = match by_triple.get(&triple) {
+                Some(id) => *id,
+                None => {
+                    self.last_entry_id += 1;
+                    let id = EntryId(self.last_entry_id);
+                    self.entries
+                        .push(Entry::new(id, &e.system, &e.key, &e.value));
+                    by_triple.insert(triple, id);
+                    self.entries_added += 1;
+                    id
+                }
+            };
+            ids.insert(e.id, id);
+        }
+        let pair_of: HashMap<EntryId, (String, String)> = self
+            .entries
+            .iter()
+            .map(|e| (e.id, (e.system.clone(), e.key.clone())))
+            .collect();
+        let mut existing: HashMap<(EntryId, (String, String)), usize> = HashMap::new();
+        for (i, t) in self.translations.iter().enumerate() {
+            if let Some(pair) = pair_of.get(&t.target) {
+                existing.insert((t.source, pair.clone()), i);
+            }
+        }
+        for t in document.translations() {
+            let (Some(&source), Some(&target)) = (ids.get(&t.source), ids.get(&t.target)) else {
+                continue; // Documents are checked: every translation has its entries.
+            };
+            let Some(pair) = pair_of.get(&target) else {
+                continue;
+            };
+            match existing.get(&(source, pair.clone())) {
+                Some(&i) => {
+                    if self.translations[i].target != target {
+                        self.translations[i].target = target;
+                        self.translations_changed += 1;
+                    }
+                }
+                None => {
+                    self.last_translation_id += 1;
+                    let id = TranslationId(self.last_translation_id);
+                    existing.insert((source, pair.clone()), self.translations.len());
+                    self.translations
+                        .push(TranslationRecord::new(id, source, target));
+                    self.translations_added += 1;
+                }
+            }
+        }
+    }
+}
