@@ -21,7 +21,8 @@ use crate::{Error, LoadReport, LuaOptions, Program, Result, Watcher};
 ///   anyway, unless [`LuaOptions::strict`] is set. See [`LoadReport`].
 /// - **Calls.** [`run_lua`](Self::run_lua) sends EVALSHA (EVALSHA_RO for programs whose
 ///   header says `readonly`); if the server forgot the script (restart, SCRIPT FLUSH,
-///   failover) it is loaded again and the call retried once, so calls do not fail for that.
+///   failover) it is loaded again and the call retried once, both in one MULTI/EXEC so that
+///   not even a concurrent SCRIPT FLUSH can come between them: calls do not fail for that.
 ///   The full source is never sent with a call.
 /// - **Reloads.** [`reload`](Self::reload) (or a [`Watcher`] started with
 ///   [`watch`](Self::watch)) reads the directories again and swaps in a new set of programs
@@ -128,15 +129,7 @@ impl LuaContainer {
         let program = self.program(name)?;
         self.check_call(&program, keys)?;
         let cmd = self.call_cmd(&program, keys, values);
-        let store = &*self.inner.store;
-        let reply = match store.query::<Value>(&cmd).await {
-            Err(err) if err.server_code() == Some("NOSCRIPT") => {
-                program.script().load(store).await?;
-                store.query::<Value>(&cmd).await
-            }
-            other => other,
-        };
-        let value = reply.map_err(|err| runtime_error(&program, err))?;
+        let value = self.call(&program, &cmd).await?;
         redis::from_redis_value(value).map_err(|err| Error::Reply {
             program: program.name().to_owned(),
             reason: err.to_string(),
@@ -207,6 +200,40 @@ impl LuaContainer {
         )
     }
 
+    /// Sends the call; if the server forgot the script, loads it and calls again.
+    async fn call(&self, program: &Program, cmd: &Cmd) -> Result<Value> {
+        match self.inner.store.query::<Value>(cmd).await {
+            Err(err) if err.server_code() == Some("NOSCRIPT") => {
+                self.load_and_call(program, cmd).await
+            }
+            other => other.map_err(|err| runtime_error(program, err)),
+        }
+    }
+
+    /// SCRIPT LOAD and the call again, in one MULTI/EXEC, so that nothing can come between
+    /// them: not even another client's SCRIPT FLUSH, which would make a plain retry fail
+    /// with NOSCRIPT once more.
+    async fn load_and_call(&self, program: &Program, cmd: &Cmd) -> Result<Value> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .add_command(program.script().load_cmd())
+            .add_command(cmd.clone());
+        let mut replies = self.inner.store.req_pipeline(&pipe).await?.into_iter();
+        if let Some(Value::ServerError(err)) = replies.next() {
+            return Err(Error::Store(server_error("SCRIPT LOAD", &err)));
+        }
+        match replies.next() {
+            Some(Value::ServerError(err)) => {
+                Err(runtime_error(program, server_error("EVALSHA", &err)))
+            }
+            Some(value) => Ok(value),
+            None => Err(Error::Store(kvdb_core::Error::Response {
+                command: String::from("EXEC"),
+                reason: String::from("fewer replies than commands"),
+            })),
+        }
+    }
+
     /// The checks made before anything is sent: key count, and same slot when asked for.
     fn check_call<K: ToRedisArgs>(&self, program: &Program, keys: &[K]) -> Result<()> {
         if let Some(declared) = program.keys() {
@@ -244,6 +271,15 @@ impl LuaContainer {
         } else {
             program.script().evalsha_cmd(keys, values)
         }
+    }
+}
+
+/// An error reply inside a pipeline, as the store reports a command's error reply.
+fn server_error(command: &str, err: &redis::ServerError) -> kvdb_core::Error {
+    kvdb_core::Error::Server {
+        command: command.to_owned(),
+        code: err.code().to_owned(),
+        message: err.details().unwrap_or_default().to_owned(),
     }
 }
 

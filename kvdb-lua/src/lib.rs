@@ -4,8 +4,9 @@
 //!
 //! A program's name is its file name without `.lua`: `mylib.check_if_exists.lua` is run as
 //! `mylib.check_if_exists`. Every program is compiled at load, so a syntax error surfaces at
-//! start with its file and line, not at the first call. Calls are EVALSHA through
-//! [`kvdb_core::Script`], which loads the script again if the server forgot it.
+//! start with its file and line, not at the first call. Calls are EVALSHA of a
+//! [`kvdb_core::Script`]; if the server forgot it, it is loaded again with the call retried in
+//! the same MULTI/EXEC.
 //!
 //! # Example
 //!

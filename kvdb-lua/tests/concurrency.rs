@@ -48,7 +48,7 @@ async fn sixty_four_callers_while_reloading_and_flushing() {
                     .query::<()>(kvdb_core::redis::cmd("SCRIPT").arg("FLUSH"))
                     .await
                     .unwrap();
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
         })
     };
