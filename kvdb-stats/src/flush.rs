@@ -2,8 +2,9 @@
 //!
 //! A flush sends, in one pipeline: per minute bucket touched, one `merge_bucket.lua` call
 //! per `services_per_script_call` services; one `push_slow_calls.lua` call per as many
-//! services with slow calls; and a `ZINCRBY` of the rollup job's late set for buckets whose
-//! hour was (probably) rolled up already. Writes grow with services, not with calls.
+//! services with slow calls; and per hour touched a `ZINCRBY` of the rollup job's dirty set,
+//! so the job knows which hours to roll up (again, if calls arrive late). Writes grow with
+//! services, not with calls.
 //!
 //! Every script call carries this process's id and a sequence number, and a bucket records
 //! the last number it took from each process, so a flush that failed half-way (connection
@@ -70,14 +71,14 @@ pub(crate) struct BatchBuilder {
 }
 
 impl BatchBuilder {
-    /// The batch writing `drained`, flushed at `now` (Unix seconds).
-    pub(crate) fn build(&mut self, drained: Drained, now: u64, options: &StatsOptions) -> Batch {
+    /// The batch writing `drained`.
+    pub(crate) fn build(&mut self, drained: Drained, options: &StatsOptions) -> Batch {
         let mut pipeline = Pipeline::new();
         let mut batch_calls = 0;
         let mut aggregates = 0;
         let per_call = options.services_per_script_call.max(1);
         let minute_ttl = options.retention.minute.as_secs();
-        let mut late_hours = Vec::new();
+        let mut hours = Vec::new();
         let buckets = drained.minutes.len();
         for (minute, services) in drained.minutes {
             let expire_at_ms = (Level::Minute.end_of(minute) + minute_ttl).saturating_mul(1000);
@@ -108,13 +109,11 @@ impl BatchBuilder {
                 }
                 pipeline.invoke_script(&MERGE_BUCKET, &keys, &args).ignore();
             }
-            // Calls for an hour the rollup job may have rolled up already: have it redo the hour.
             let hour = Level::Hour.bucket_of(Level::Minute.start_of(minute));
-            let late_after = Level::Hour.end_of(hour) + options.rollup_delay.as_secs() / 2;
-            if now >= late_after && !late_hours.contains(&hour) {
-                late_hours.push(hour);
+            if !hours.contains(&hour) {
+                hours.push(hour);
                 pipeline
-                    .zincr(self.keys.late(), hour, 1)
+                    .zincr(self.keys.dirty(), format!("hour:{hour}"), 1)
                     .ignore();
             }
         }

@@ -4,9 +4,10 @@
 //!   `<ns>:{stats:<level>:<id>}:applied`: which flushes it has taken (process id -> last
 //!   flush sequence number), so a retried flush is never counted twice. One hash tag per
 //!   bucket: a bucket's keys live together, buckets spread over a cluster.
-//! - `<ns>:{stats:rollup}:marks`: the rollup job's watermarks (`hour`, `day`, `month`: the
-//!   last bucket rolled up) and `<ns>:{stats:rollup}:late`: hours that got calls after they
-//!   were rolled up (a sorted set: hour -> how many late flushes).
+//! - `<ns>:{stats:rollup}:marks`: the rollup job's watermarks (`hour`, `day`, `month`: every
+//!   bucket up to this one is rolled up); `<ns>:{stats:rollup}:dirty`: buckets to roll up (a
+//!   sorted set, `hour:<id>` / `day:<id>` / `month:<id>` -> how many times marked); and
+//!   `<ns>:{stats:rollup}:lock`: the lease of the process running the job.
 //! - `<ns>:{stats:slow}:calls:<service>`: a service's recent slow calls (a list, newest
 //!   first, JSON), and `<ns>:{stats:slow}:applied`: the same duplicate guard as buckets.
 //!
@@ -53,9 +54,14 @@ impl Keys {
         self.namespace.keyspace(FEATURE, "rollup").key("marks")
     }
 
-    /// The hours with late calls.
-    pub(crate) fn late(&self) -> String {
-        self.namespace.keyspace(FEATURE, "rollup").key("late")
+    /// The buckets waiting to be rolled up.
+    pub(crate) fn dirty(&self) -> String {
+        self.namespace.keyspace(FEATURE, "rollup").key("dirty")
+    }
+
+    /// The rollup job's lease.
+    pub(crate) fn rollup_lock(&self) -> String {
+        self.namespace.keyspace(FEATURE, "rollup").key("lock")
     }
 
     /// A service's list of slow calls.

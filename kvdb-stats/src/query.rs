@@ -102,7 +102,7 @@ impl Reader<'_> {
             trend.push(TrendPoint {
                 minute_start: Level::Minute.start_of(*minute),
                 usage,
-                mean_ns: if usage == 0 { 0 } else { total / usage },
+                mean_ns: if usage == 0 { 0 } else { (total + usage / 2) / usage },
             });
         }
         Ok(ServiceReport {

@@ -1,18 +1,20 @@
 //! The rollup job: minutes into hours, hours into days, days into months.
 //!
-//! A bucket is rolled up by reading all its finer buckets, merging them (exact) and
-//! *overwriting* the coarser bucket in one MULTI/EXEC. Recomputing and overwriting is
-//! idempotent, so several processes may run the job at once: they write the same result.
-//! Per level a watermark (the last bucket rolled up) only moves forward (a script keeps the
-//! larger value), so each bucket is normally rolled up once, `rollup_delay` after it ends.
+//! Every flush marks the hours it wrote to in a dirty set. The job rolls up each dirty hour
+//! that ended at least `rollup_delay` ago by reading its 60 minutes, merging them (exactly)
+//! and *overwriting* the hour in one MULTI/EXEC, then marks the hour's day dirty; days
+//! whose hours are all rolled up are done the same way, then months. Recompute-and-overwrite
+//! is idempotent, so a run that fails half-way is simply run again, and a late flush (calls
+//! for an hour already rolled up) just marks the hour dirty again. A dirty entry is removed
+//! only if no flush marked it again while it was being rolled up.
 //!
-//! Calls flushed after their hour was rolled up (a process that could not reach Redis for a
-//! while) are not lost: the flush adds the hour to the late set, and the next run rolls that
-//! hour up again, and its day and month if those were rolled up already. An entry is removed
-//! only if no new late flush arrived while it was being handled.
+//! Per level a watermark says "every bucket up to here is rolled up": queries use a coarse
+//! bucket only below it. One process runs the job at a time (a lease, renewed by nobody:
+//! long enough for any run); the others return at once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use kvdb_core::{KvStore, KvStoreExt, Pipeline, Script};
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,9 @@ use crate::{Error, Level, Result, StatsOptions};
 /// The coarser levels, in rollup order; their index is their watermark's slot.
 pub(crate) const ROLLED: [Level; 3] = [Level::Hour, Level::Day, Level::Month];
 
+/// How long a run may hold the job before another process may take it over.
+const LEASE: Duration = Duration::from_secs(300);
+
 static RAISE_MARK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         "local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') \
@@ -32,7 +37,7 @@ static RAISE_MARK: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-static CLEAR_LATE: LazyLock<Script> = LazyLock::new(|| {
+static CLEAR_DIRTY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         "local removed = 0 \
          for i = 1, #ARGV, 2 do \
@@ -45,34 +50,33 @@ static CLEAR_LATE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end \
+         return 0",
+    )
+});
+
 /// What one run of [`Stats::rollup`](crate::Stats::rollup) did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RollupReport {
+    /// Another process was running the job: this run did nothing.
+    pub skipped: bool,
     /// Hour buckets written.
     pub hours: usize,
     /// Day buckets written.
     pub days: usize,
     /// Month buckets written.
     pub months: usize,
-    /// Late hours rolled up again (their days and months are counted above).
-    pub late_hours: usize,
-    /// The watermarks after the run: the last hour, day and month rolled up.
+    /// Dirty buckets dropped because their sources had partly expired (a rollup that did not
+    /// run for longer than the finer level's retention).
+    pub expired: usize,
+    /// The watermarks after the run: every hour, day and month up to these ids is rolled up.
     pub watermarks: [Option<u64>; 3],
 }
 
-impl RollupReport {
-    fn count(&mut self, level: Level) {
-        match level {
-            Level::Hour => self.hours += 1,
-            Level::Day => self.days += 1,
-            Level::Month => self.months += 1,
-            Level::Minute => {}
-        }
-    }
-}
-
-/// Reads the watermarks: the last hour, day and month rolled up.
+/// Reads the watermarks of hours, days and months.
 pub(crate) async fn read_marks(store: &dyn KvStore, keys: &Keys) -> Result<[Option<u64>; 3]> {
     let mut cmd = redis::cmd("HMGET");
     cmd.arg(keys.marks());
@@ -92,100 +96,111 @@ pub(crate) async fn read_marks(store: &dyn KvStore, keys: &Keys) -> Result<[Opti
 fn malformed(key: String, value: &str) -> Error {
     Error::Malformed {
         key,
-        reason: format!("{value:?} is not a bucket id"),
+        reason: format!("{value:?} is not a bucket"),
     }
 }
 
-/// Runs the rollup job at `now` (Unix seconds).
+/// Runs the rollup job at `now` (Unix seconds) as `process`.
 pub(crate) async fn rollup(
     store: &dyn KvStore,
     keys: &Keys,
     options: &StatsOptions,
     now: u64,
+    process: &str,
 ) -> Result<RollupReport> {
+    let lease: Option<String> = store
+        .query(
+            redis::cmd("SET")
+                .arg(keys.rollup_lock())
+                .arg(process)
+                .arg("NX")
+                .arg("PX")
+                .arg(LEASE.as_millis() as u64),
+        )
+        .await?;
+    if lease.is_none() {
+        return Ok(RollupReport {
+            skipped: true,
+            ..RollupReport::default()
+        });
+    }
+    let result = run(store, keys, options, now).await;
+    let released: Result<i64, _> = RELEASE.invoke(store, &[keys.rollup_lock()], &[process]).await;
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+async fn run(store: &dyn KvStore, keys: &Keys, options: &StatsOptions, now: u64) -> Result<RollupReport> {
     let mut marks = read_marks(store, keys).await?;
     let mut report = RollupReport::default();
     let ready_until = now.saturating_sub(options.rollup_delay.as_secs());
     for (slot, level) in ROLLED.into_iter().enumerate() {
-        let source = level.finer().unwrap_or(Level::Minute);
-        // Older buckets' sources have expired: nothing to roll up there.
-        let oldest = level.bucket_of(now.saturating_sub(options.retention.of(source).as_secs()));
-        let first = marks[slot].map_or(oldest, |mark| (mark + 1).max(oldest));
-        let mut end = level.bucket_of(ready_until);
-        if slot > 0 {
-            end = match marks[slot - 1] {
-                Some(source_mark) => end.min(level.bucket_of(source.end_of(source_mark))),
-                None => first,
-            };
-        }
-        for id in first..end {
-            if recompute(store, keys, options, level, id).await? {
-                report.count(level);
+        // Buckets before `ready_end` are complete: over for long enough (hours), or made of
+        // finer buckets that are all rolled up (days, months).
+        let ready_end = match level.finer() {
+            Some(Level::Minute) | None => level.bucket_of(ready_until),
+            Some(finer) => marks[slot - 1].map_or(0, |mark| level.bucket_of(finer.end_of(mark))),
+        };
+        let dirty = read_dirty(store, keys, level).await?;
+        let mut done = Vec::new();
+        for (id, member, score) in dirty.into_iter().filter(|(id, _, _)| *id < ready_end) {
+            let source = level.finer().unwrap_or(Level::Minute);
+            let oldest_kept = now.saturating_sub(options.retention.of(source).as_secs());
+            if level.start_of(id) < oldest_kept {
+                // Rolling up from partly expired sources would shrink the bucket.
+                report.expired += 1;
+            } else if recompute(store, keys, options, level, id).await? {
+                match level {
+                    Level::Hour => report.hours += 1,
+                    Level::Day => report.days += 1,
+                    _ => report.months += 1,
+                }
+                if let Some(coarser) = ROLLED.get(slot + 1) {
+                    let parent = coarser.bucket_of(level.start_of(id));
+                    let _: f64 = store
+                        .query(
+                            redis::cmd("ZINCRBY")
+                                .arg(keys.dirty())
+                                .arg(1)
+                                .arg(format!("{}:{parent}", coarser.name())),
+                        )
+                        .await?;
+                }
             }
+            done.push(member);
+            done.push(score);
         }
-        if end > first {
-            let last = end - 1;
+        if !done.is_empty() {
+            let _: i64 = CLEAR_DIRTY.invoke(store, &[keys.dirty()], &done).await?;
+        }
+        if ready_end > 0 {
+            let last = ready_end - 1;
             let _: i64 = RAISE_MARK
                 .invoke(store, &[keys.marks()], &[level.name().to_owned(), last.to_string()])
                 .await?;
             marks[slot] = Some(marks[slot].map_or(last, |mark| mark.max(last)));
         }
     }
-    redo_late_hours(store, keys, options, now, &marks, &mut report).await?;
     report.watermarks = marks;
     Ok(report)
 }
 
-/// Rolls up again the hours (and their days and months) that got late calls.
-async fn redo_late_hours(
-    store: &dyn KvStore,
-    keys: &Keys,
-    options: &StatsOptions,
-    now: u64,
-    marks: &[Option<u64>; 3],
-    report: &mut RollupReport,
-) -> Result<()> {
+/// The dirty buckets of one level: `(id, member, score)`.
+async fn read_dirty(store: &dyn KvStore, keys: &Keys, level: Level) -> Result<Vec<(u64, String, String)>> {
     let flat: Vec<String> = store
-        .query(redis::cmd("ZRANGE").arg(keys.late()).arg(0).arg(-1).arg("WITHSCORES"))
+        .query(redis::cmd("ZRANGE").arg(keys.dirty()).arg(0).arg(-1).arg("WITHSCORES"))
         .await?;
-    if flat.is_empty() {
-        return Ok(());
-    }
-    let rolled = |slot: usize, id: u64| marks[slot].is_some_and(|mark| id <= mark);
-    // A bucket whose sources have partly expired is left as it is rather than shrunk.
-    let sources_kept = |level: Level, id: u64| {
-        let source = level.finer().unwrap_or(Level::Minute);
-        level.start_of(id) >= now.saturating_sub(options.retention.of(source).as_secs())
-    };
-    let mut seen = Vec::new();
-    let mut days = BTreeSet::new();
+    let prefix = format!("{}:", level.name());
+    let mut dirty = Vec::new();
     for pair in flat.chunks(2) {
         let [member, score] = pair else { continue };
-        seen.push(member.clone());
-        seen.push(score.clone());
-        let hour: u64 = member.parse().map_err(|_| malformed(keys.late(), member))?;
-        if rolled(0, hour) && sources_kept(Level::Hour, hour) {
-            recompute(store, keys, options, Level::Hour, hour).await?;
-            report.late_hours += 1;
-            days.insert(Level::Day.bucket_of(Level::Hour.start_of(hour)));
+        if let Some(id) = member.strip_prefix(&prefix) {
+            let id = id.parse().map_err(|_| malformed(keys.dirty(), member))?;
+            dirty.push((id, member.clone(), score.clone()));
         }
     }
-    let mut months = BTreeSet::new();
-    for day in days {
-        if rolled(1, day) && sources_kept(Level::Day, day) {
-            if recompute(store, keys, options, Level::Day, day).await? {
-                report.count(Level::Day);
-            }
-            months.insert(Level::Month.bucket_of(Level::Day.start_of(day)));
-        }
-    }
-    for month in months {
-        if rolled(2, month) && sources_kept(Level::Month, month) && recompute(store, keys, options, Level::Month, month).await? {
-            report.count(Level::Month);
-        }
-    }
-    let _: i64 = CLEAR_LATE.invoke(store, &[keys.late()], &seen).await?;
-    Ok(())
+    Ok(dirty)
 }
 
 /// Rolls up one bucket from its finer buckets; `false` if they hold nothing (then the

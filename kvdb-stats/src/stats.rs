@@ -40,6 +40,8 @@ struct Inner {
     store: Arc<dyn KvStore>,
     options: StatsOptions,
     keys: Keys,
+    /// This instance's id in flush records and the rollup lease.
+    process: String,
     recorder: Recorder,
     flush: tokio::sync::Mutex<FlushState>,
     background: Mutex<Option<Background>>,
@@ -62,9 +64,10 @@ impl Stats {
     pub fn new(store: Arc<dyn KvStore>, options: StatsOptions) -> Result<Stats> {
         options.validate()?;
         let keys = Keys::new(store.namespace());
+        let process = uuid::Uuid::new_v4().simple().to_string();
         let builder = BatchBuilder {
             keys: keys.clone(),
-            process: uuid::Uuid::new_v4().simple().to_string(),
+            process: process.clone(),
             next_sequence: 0,
         };
         Ok(Stats {
@@ -73,6 +76,7 @@ impl Stats {
                 store,
                 options,
                 keys,
+                process,
                 flush: tokio::sync::Mutex::new(FlushState {
                     builder,
                     pending: None,
@@ -125,8 +129,7 @@ impl Stats {
         if drained.is_empty() {
             return Ok(report);
         }
-        let now = unix_secs(inner.options.clock.now());
-        state.pending = Some(state.builder.build(drained, now, &inner.options));
+        state.pending = Some(state.builder.build(drained, &inner.options));
         inner.send_pending(&mut state, &mut report).await?;
         Ok(report)
     }
@@ -144,14 +147,16 @@ impl Stats {
         self.flush().await
     }
 
-    /// Runs the rollup job once: rolls every minute, hour and day that ended at least
-    /// `rollup_delay` ago and is not rolled up yet into its hour, day and month, and rolls
-    /// up again hours that got late calls. Safe to run from several processes at once, and
-    /// idempotent. Run it at least every few minutes (or set `rollup_interval`).
+    /// Runs the rollup job once: every hour that got calls and ended at least `rollup_delay`
+    /// ago is rolled up from its minutes, then the days and months of those hours once they
+    /// are complete. An hour that gets calls after its rollup (a late flush) is rolled up
+    /// again, with its day and month. Idempotent, and safe from several processes at once
+    /// (one runs, the others return at once with `skipped` set). Run it every few minutes,
+    /// or set `rollup_interval`; until it has run, queries read minutes instead.
     pub async fn rollup(&self) -> Result<RollupReport> {
         let inner = &self.inner;
         let now = unix_secs(inner.options.clock.now());
-        rollup(&*inner.store, &inner.keys, &inner.options, now).await
+        rollup(&*inner.store, &inner.keys, &inner.options, now, &inner.process).await
     }
 
     /// One service over `range`: usage, mean, min, max, percentiles, rate, share of all
