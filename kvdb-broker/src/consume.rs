@@ -189,7 +189,7 @@ async fn process(ctx: &QueueCtx, entry: RawEntry) {
             }
         },
         Ok(Err(err)) => Some(err.to_string()),
-        Err(panic) => Some(format!("handler panicked: {}", panic_text(&panic))),
+        Err(panic) => Some(format!("handler panicked: {}", panic_text(&*panic))),
     };
     match failure {
         None => {

@@ -37,7 +37,7 @@ pub(crate) async fn run_maintenance(ctx: Arc<QueueCtx>) {
         let mut wait = options.poll_interval;
         match promote(&ctx).await {
             Ok(Some(due)) => {
-                let until_due = Duration::from_millis(due.saturating_sub(now_ms()));
+                let until_due = Duration::from_millis((due + 1).saturating_sub(now_ms()));
                 wait = wait.min(until_due.max(Duration::from_millis(1)));
             }
             Ok(None) => {}

@@ -54,13 +54,15 @@ return 1
     )
 });
 
-/// Moves delayed messages that are due onto the stream, oldest first.
+/// Moves delayed messages that are due onto the stream, oldest first. Due means strictly
+/// before `now`: times are whole milliseconds, so a message due at `t` may only move once the
+/// clock reads `t + 1`, never early.
 /// KEYS: delayed, stream. ARGV: now (ms), limit.
 /// Returns {moved, next due time or -1}.
 pub(crate) static PROMOTE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, member in ipairs(due) do
   local i = string.find(member, '\n', 1, true)
   local j = i and string.find(member, '\n', i + 1, true)
