@@ -31,6 +31,9 @@ impl Reader<'_> {
         if range.end < range.start {
             return Err(Error::ReversedRange { range });
         }
+        // Nothing is recorded after the current minute: don't read empty buckets there.
+        let until = Level::Minute.end_of(Level::Minute.bucket_of(self.now));
+        let range = TimeRange::new(range.start.min(until), range.end.min(until));
         let marks = read_marks(self.store, self.keys).await?;
         let available = Availability::at(self.now, &self.options.retention, marks);
         let plan = plan(range, &available);

@@ -96,7 +96,8 @@ pub struct TrendPoint {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceReport {
-    /// The range covered: the range asked for, widened to whole minutes.
+    /// The range covered: the range asked for, widened to whole minutes and cut at the end
+    /// of the current minute. Rates are per second of this range.
     pub range: TimeRange,
     /// Parts of the range no longer kept at any level (their calls are not counted).
     pub uncovered: Vec<TimeRange>,
@@ -174,7 +175,8 @@ impl fmt::Display for SortBy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Ranking {
-    /// The range covered: the range asked for, widened to whole minutes.
+    /// The range covered: the range asked for, widened to whole minutes and cut at the end
+    /// of the current minute. Rates are per second of this range.
     pub range: TimeRange,
     /// Parts of the range no longer kept at any level.
     pub uncovered: Vec<TimeRange>,
