@@ -19,7 +19,7 @@ use crate::{Error, KvStore, Result, Script};
 /// places. The other commands are not run twice.
 ///
 /// One thing to know: when that recovery happens, the refused script calls run *after* the
-/// pipeline's other commands; in an atomic pipeline they run in a second MULTI/EXEC. It can
+/// pipeline's other commands, in a second MULTI/EXEC together with the SCRIPT LOADs. It can
 /// only happen to the first pipeline after the server forgot its scripts (restart, SCRIPT
 /// FLUSH, failover). If a pipeline's later commands read what its scripts wrote, load the
 /// scripts ([`Script::load`]) when your program sees [`Error::is_retryable`] errors, or put
@@ -91,15 +91,24 @@ impl Pipeline {
         if refused.is_empty() {
             return Ok(());
         }
-        let mut load = redis::pipe();
+        // Load the scripts and run the refused calls again in one transaction, so a SCRIPT
+        // FLUSH from another client cannot land between the loads and the calls.
+        let mut retry = redis::pipe();
+        retry.atomic();
         let mut loaded = Vec::new();
         for (_, script) in &refused {
             if !loaded.contains(&script.sha1()) {
                 loaded.push(script.sha1());
-                load.add_command(script.load_cmd());
+                retry.add_command(script.load_cmd());
             }
         }
-        for reply in store.req_pipeline(&load).await? {
+        let commands: Vec<&Cmd> = self.inner.cmd_iter().collect();
+        for (index, _) in &refused {
+            retry.add_command(commands[*index].clone());
+        }
+        let mut retried = store.req_pipeline(&retry).await?;
+        let calls = retried.split_off(loaded.len());
+        for reply in retried {
             if let Value::ServerError(err) = reply {
                 return Err(Error::Server {
                     command: String::from("SCRIPT LOAD"),
@@ -108,16 +117,7 @@ impl Pipeline {
                 });
             }
         }
-        let mut retry = redis::pipe();
-        if self.inner.is_transaction() {
-            retry.atomic();
-        }
-        let commands: Vec<&Cmd> = self.inner.cmd_iter().collect();
-        for (index, _) in &refused {
-            retry.add_command(commands[*index].clone());
-        }
-        let retried = store.req_pipeline(&retry).await?;
-        for ((index, _), reply) in refused.iter().zip(retried) {
+        for ((index, _), reply) in refused.iter().zip(calls) {
             replies[*index] = reply;
         }
         Ok(())

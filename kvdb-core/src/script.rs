@@ -10,7 +10,8 @@ use crate::{Error, KvStore, KvStoreExt, Result};
 /// A Lua script: its source and SHA1, run with EVALSHA through any [`KvStore`].
 ///
 /// A call sends `EVALSHA`; if the server answers `NOSCRIPT` (after a restart, SCRIPT FLUSH or
-/// a failover) the script is loaded with `SCRIPT LOAD` and the call retried once. So the full
+/// a failover) the script is loaded with `SCRIPT LOAD` and the call retried once, both in one
+/// MULTI/EXEC so that no other client's SCRIPT FLUSH can come between them. So the full
 /// body crosses the network once per server (and again only after the server forgot it),
 /// never on every call, and no call fails because the server forgot a script. Inside a
 /// pipeline use [`Pipeline::invoke_script`](crate::Pipeline::invoke_script), which recovers
@@ -77,8 +78,14 @@ impl Script {
         let cmd = self.evalsha_cmd(keys, args);
         match store.query(&cmd).await {
             Err(err) if err.server_code() == Some("NOSCRIPT") => {
-                self.load(store).await?;
-                store.query(&cmd).await
+                // Load and call in one transaction, so a SCRIPT FLUSH from another client
+                // cannot land between the two.
+                let mut retry = redis::pipe();
+                retry.atomic();
+                retry.add_command(self.load_cmd()).ignore();
+                retry.add_command(cmd);
+                let (reply,): (T,) = store.query_pipeline(&retry).await?;
+                Ok(reply)
             }
             other => other,
         }

@@ -95,6 +95,13 @@ pub trait KvStore: Send + Sync {
     fn describe(&self) -> String {
         String::from("kv store")
     }
+
+    /// Whether the backend is a Redis Cluster, where every multi-key command and script must
+    /// keep its keys in one hash slot (use [`Namespace::keyspace`] for such keys). Callers
+    /// that can check slots client-side (the Lua container) turn their check on when true.
+    fn is_cluster(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! forward_kv_store {
@@ -118,6 +125,9 @@ macro_rules! forward_kv_store {
             }
             fn describe(&self) -> String {
                 (**self).describe()
+            }
+            fn is_cluster(&self) -> bool {
+                (**self).is_cluster()
             }
         }
     )*};

@@ -99,3 +99,42 @@ async fn a_syntax_error_names_the_line() {
     let err = broken.load(&store).await.unwrap_err();
     assert!(err.to_string().contains(":2:"), "{err}");
 }
+
+#[tokio::test]
+async fn no_call_fails_while_another_client_keeps_flushing() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let flusher = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            loop {
+                store
+                    .query::<()>(redis::cmd("SCRIPT").arg("FLUSH"))
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+        })
+    };
+    let script = Script::new(INCR);
+    let mut tasks = Vec::new();
+    for task in 0..16 {
+        let (store, script) = (store.clone(), script.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..100 {
+                let _: i64 = script.invoke(&store, &["n"], &[1]).await.unwrap();
+                let mut pipe = Pipeline::new();
+                pipe.invoke_script(&script, &["n"], &[1])
+                    .set(format!("t{task}"), 1)
+                    .ignore()
+                    .invoke_script(&script, &["n"], &[1]);
+                let _: (i64, i64) = pipe.query(&store).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    flusher.abort();
+    assert_eq!(store.get::<_, i64>("n").await.unwrap(), 16 * 100 * 3);
+}
