@@ -18,6 +18,10 @@ use crate::{Error, KvStore, Result, Script};
 /// refused EVALSHA did nothing on the server), then returns the replies in their original
 /// places. The other commands are not run twice.
 ///
+/// Chaining: redis's own builder methods (`set`, `ignore`, ...) return `&mut redis::Pipeline`,
+/// so call [`invoke_script`](Self::invoke_script) on the `Pipeline` itself, not at the end of
+/// such a chain (where redis's own `invoke_script`, without recovery, would be found).
+///
 /// One thing to know: when that recovery happens, the refused script calls run *after* the
 /// pipeline's other commands, in a second MULTI/EXEC together with the SCRIPT LOADs. It can
 /// only happen to the first pipeline after the server forgot its scripts (restart, SCRIPT

@@ -124,10 +124,10 @@ async fn no_call_fails_while_another_client_keeps_flushing() {
             for _ in 0..100 {
                 let _: i64 = script.invoke(&store, &["n"], &[1]).await.unwrap();
                 let mut pipe = Pipeline::new();
-                pipe.invoke_script(&script, &["n"], &[1])
-                    .set(format!("t{task}"), 1)
-                    .ignore()
-                    .invoke_script(&script, &["n"], &[1]);
+                // Not chained: after a redis::Pipeline method the chain is redis's own type.
+                pipe.invoke_script(&script, &["n"], &[1]);
+                pipe.set(format!("t{task}"), 1).ignore();
+                pipe.invoke_script(&script, &["n"], &[1]);
                 let _: (i64, i64) = pipe.query(&store).await.unwrap();
             }
         }));
