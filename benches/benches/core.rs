@@ -1,4 +1,4 @@
-//! kvdb-core against raw redis-rs: pipelines, concurrency, scripts.
+//! kvdb-core and kvdb-lua against raw redis-rs: pipelines, concurrency, scripts.
 //!
 //! Run: `cargo bench -p benches --bench core`, then `cargo run -p benches --bin bench-report`.
 
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use benches::{criterion, runtime, BenchServer};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use kvdb_core::{KvStoreExt, Pipeline, RedisStore, Script};
+use kvdb_lua::{LuaContainer, LuaOptions};
 use redis::aio::MultiplexedConnection;
 
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
@@ -175,10 +176,25 @@ fn scripts(c: &mut Criterion, server: &BenchServer) {
     let ours = Script::new(INCR_LUA);
     let theirs = redis::Script::new(INCR_LUA);
     rt.block_on(ours.load(&store)).expect("load");
+    let programs = tempfile::tempdir().expect("temp dir");
+    std::fs::write(programs.path().join("incr.lua"), INCR_LUA).expect("write program");
+    let (lua, _) = rt
+        .block_on(LuaContainer::load(
+            Arc::new(store.clone()),
+            LuaOptions::default().dir(programs.path()),
+        ))
+        .expect("load programs");
     let mut group = c.benchmark_group("scripts");
 
     group.throughput(Throughput::Elements(1));
     group.bench_function(BenchmarkId::new("kvdb", "evalsha"), |b| {
+        b.to_async(&rt).iter(|| async {
+            lua.run_lua::<i64>("incr", &["n"], &["1"])
+                .await
+                .expect("run_lua")
+        })
+    });
+    group.bench_function(BenchmarkId::new("kvdb-script", "evalsha"), |b| {
         b.to_async(&rt).iter(|| async {
             ours.invoke::<_, _, _, i64>(&store, &["n"], &[1])
                 .await
@@ -216,7 +232,9 @@ fn scripts(c: &mut Criterion, server: &BenchServer) {
         b.to_async(&rt).iter(|| async {
             let mut pipe = Pipeline::new();
             for _ in 0..n {
-                pipe.invoke_script(&ours, &["n"], &[1]).ignore();
+                lua.add_to_pipeline(&mut pipe, "incr", &["n"], &["1"])
+                    .expect("program");
+                pipe.ignore();
             }
             pipe.exec(&store).await.expect("pipeline")
         })
