@@ -88,15 +88,6 @@ pub enum Error {
     #[error("unreadable import document: {0}")]
     UnreadableDocument(String),
 
-    /// A merge import kept meeting concurrent changes and gave up; nothing was imported.
-    #[error(
-        "the dictionary changed during each of {attempts} merge attempts; nothing was imported"
-    )]
-    ImportContended {
-        /// How many times the merge was tried.
-        attempts: u32,
-    },
-
     /// The data in the store does not have the shape this crate writes.
     #[error("dictionary data in the store is damaged: {0}")]
     Corrupt(String),

@@ -17,9 +17,11 @@
 //! staging data; for dictionaries, which change rarely and are modest in size, one
 //! transaction is the simpler and safer choice.
 //!
-//! A merge reads the current dictionary under WATCH of the version key (which every change
-//! bumps), merges in memory, and writes the result in the same way; if anything changed in
-//! between, EXEC is refused and the merge starts again (up to five times).
+//! A merge goes out the same way, as calls of `merge.lua` inside one MULTI/EXEC, a thousand
+//! records per call: entries are matched by their parts on the server, missing ones created,
+//! then translations created or re-pointed. Being one transaction, it needs no read of the
+//! current data beforehand and cannot be starved by concurrent editors; they simply run
+//! before or after it.
 
 use std::collections::HashMap;
 
@@ -28,19 +30,15 @@ use kvdb_core::redis::{self, Cmd, Value};
 use kvdb_core::DedicatedConnection;
 
 use crate::encoding::{encode, lookup_field, lookup_payload};
-use crate::export::{counter, state_from};
 use crate::keys::Keys;
-use crate::scripts::CLEAR;
-use crate::{Dict, Document, Entry, EntryId, Error, Result, TranslationId, TranslationRecord};
+use crate::scripts::{CLEAR, MERGE};
+use crate::{Dict, Document, Entry, EntryId, Error, Result, TranslationRecord};
 
 /// Fields per HSET/SADD of an import.
 const FIELDS_PER_COMMAND: usize = 1000;
 
 /// Commands per pipelined batch of an import (and so, per progress report).
 const COMMANDS_PER_BATCH: usize = 32;
-
-/// How many times a merge is tried when concurrent changes keep getting in the way.
-const MERGE_ATTEMPTS: u32 = 5;
 
 /// What an import does with the dictionary's current contents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -96,8 +94,6 @@ pub struct ImportSummary {
     pub translations_added: usize,
     /// Existing translations whose target a merge changed.
     pub translations_changed: usize,
-    /// How many times the import was tried (merges retry after concurrent changes).
-    pub attempts: u32,
 }
 
 impl Dict {
@@ -120,155 +116,162 @@ impl Dict {
     where
         F: FnMut(ImportProgress) + Send,
     {
+        let total = document.entries().len() + document.translations().len();
+        let mut conn = self.store().dedicated().await?;
         let summary = match mode {
             ImportMode::Replace => {
-                let mut conn = self.store().dedicated().await?;
                 let state = State {
                     entries: document.entries(),
                     translations: document.translations(),
                     last_entry_id: document.last_entry_id(),
                     last_translation_id: document.last_translation_id(),
                 };
-                if !self.commit(&mut conn, &state, &mut progress).await? {
-                    return Err(Error::Store(kvdb_core::Error::TransactionAborted));
-                }
+                let commands = write_commands(self.names(), &state);
+                commit(&mut conn, &commands, total, &mut progress).await?;
                 ImportSummary {
                     mode,
-                    entries: state.entries.len(),
-                    translations: state.translations.len(),
-                    entries_added: state.entries.len(),
-                    translations_added: state.translations.len(),
+                    entries: document.entries().len(),
+                    translations: document.translations().len(),
+                    entries_added: document.entries().len(),
+                    translations_added: document.translations().len(),
                     translations_changed: 0,
-                    attempts: 1,
                 }
             }
-            ImportMode::Merge => self.merge(document, &mut progress).await?,
+            ImportMode::Merge => {
+                let commands = merge_commands(self.names(), document);
+                let results = commit(&mut conn, &commands, total, &mut progress).await?;
+                merge_summary(
+                    &results,
+                    document.entries().len().div_ceil(FIELDS_PER_COMMAND),
+                )?
+            }
         };
         if let Some(cache) = self.cache() {
             cache.invalidate(b"*");
         }
         Ok(summary)
     }
+}
 
-    async fn merge<F>(&self, document: &Document, progress: &mut F) -> Result<ImportSummary>
-    where
-        F: FnMut(ImportProgress) + Send,
-    {
-        let keys = self.names();
-        for attempt in 1..=MERGE_ATTEMPTS {
-            let mut conn = self.store().dedicated().await?;
-            conn.query::<()>(redis::cmd("WATCH").arg(&keys.version))
-                .await?;
-            let mut read = redis::pipe();
-            read.cmd("HGETALL").arg(&keys.entries);
-            read.cmd("HGETALL").arg(&keys.translations);
-            read.cmd("GET").arg(&keys.last_entry_id);
-            read.cmd("GET").arg(&keys.last_translation_id);
-            let replies = send(&mut conn, &read).await?;
-            let Ok::<[Value; 4], _>([entries, translations, last_entry, last_translation]) =
-                replies.try_into()
-            else {
-                return Err(Error::Corrupt(String::from(
-                    "a merge read returned the wrong number of replies",
-                )));
-            };
-            let (entries, translations) = state_from(entries, translations)?;
-            let mut merged = Merged::new(
-                entries,
-                translations,
-                counter(&last_entry)?,
-                counter(&last_translation)?,
-            );
-            merged.add(document);
-            let state = State {
-                entries: &merged.entries,
-                translations: &merged.translations,
-                last_entry_id: merged.last_entry_id,
-                last_translation_id: merged.last_translation_id,
-            };
-            if self.commit(&mut conn, &state, progress).await? {
-                return Ok(ImportSummary {
-                    mode: ImportMode::Merge,
-                    entries: merged.entries.len(),
-                    translations: merged.translations.len(),
-                    entries_added: merged.entries_added,
-                    translations_added: merged.translations_added,
-                    translations_changed: merged.translations_changed,
-                    attempts: attempt,
-                });
-            }
-            tracing::debug!(
-                attempt,
-                "dictionary changed during a merge import; trying again"
-            );
+/// Queues `commands` inside MULTI in pipelined batches, reporting progress, then EXECs;
+/// returns EXEC's replies. Nothing is applied unless every command was queued.
+async fn commit<F>(
+    conn: &mut DedicatedConnection,
+    commands: &[(Cmd, usize)],
+    total: usize,
+    progress: &mut F,
+) -> Result<Vec<Value>>
+where
+    F: FnMut(ImportProgress) + Send,
+{
+    let mut done = 0;
+    progress(ImportProgress {
+        stage: ImportStage::Sending,
+        done,
+        total,
+    });
+    conn.query::<()>(&redis::cmd("MULTI")).await?;
+    for batch in commands.chunks(COMMANDS_PER_BATCH) {
+        let mut pipe = redis::pipe();
+        for (cmd, _) in batch {
+            pipe.add_command(cmd.clone());
         }
-        Err(Error::ImportContended {
-            attempts: MERGE_ATTEMPTS,
-        })
-    }
-
-    /// Writes `state` in place of the dictionary in one MULTI/EXEC. False if a WATCHed key
-    /// changed and nothing was written.
-    async fn commit<F>(
-        &self,
-        conn: &mut DedicatedConnection,
-        state: &State<'_>,
-        progress: &mut F,
-    ) -> Result<bool>
-    where
-        F: FnMut(ImportProgress) + Send,
-    {
-        let commands = write_commands(self.names(), state);
-        let total = state.entries.len() + state.translations.len();
-        let mut done = 0;
+        for reply in send(conn, &pipe).await? {
+            if let Value::ServerError(err) = reply {
+                // The connection is dropped inside MULTI, which discards the transaction.
+                return Err(server_error("import (queued command)", &err));
+            }
+        }
+        done += batch.iter().map(|(_, records)| records).sum::<usize>();
         progress(ImportProgress {
             stage: ImportStage::Sending,
             done,
             total,
         });
-        conn.query::<()>(&redis::cmd("MULTI")).await?;
-        for batch in commands.chunks(COMMANDS_PER_BATCH) {
-            let mut pipe = redis::pipe();
-            for (cmd, _) in batch {
-                pipe.add_command(cmd.clone());
-            }
-            for reply in send(conn, &pipe).await? {
-                if let Value::ServerError(err) = reply {
-                    // The connection is dropped inside MULTI, which discards the transaction.
-                    return Err(server_error("import (queued command)", &err));
-                }
-            }
-            done += batch.iter().map(|(_, records)| records).sum::<usize>();
-            progress(ImportProgress {
-                stage: ImportStage::Sending,
-                done,
-                total,
-            });
-        }
-        progress(ImportProgress {
-            stage: ImportStage::Applying,
-            done,
-            total,
-        });
-        let results: Value = conn.query(&redis::cmd("EXEC")).await?;
-        match results {
-            Value::Nil => return Ok(false),
-            Value::Array(results) => {
-                if let Some(Value::ServerError(err)) =
-                    results.iter().find(|r| matches!(r, Value::ServerError(_)))
-                {
-                    return Err(server_error("import (EXEC)", err));
-                }
-            }
-            other => return Err(crate::dict::unexpected(&other)),
-        }
-        progress(ImportProgress {
-            stage: ImportStage::Done,
-            done: total,
-            total,
-        });
-        Ok(true)
     }
+    progress(ImportProgress {
+        stage: ImportStage::Applying,
+        done,
+        total,
+    });
+    let results: Value = conn.query(&redis::cmd("EXEC")).await?;
+    let Value::Array(results) = results else {
+        return Err(crate::dict::unexpected(&results));
+    };
+    if let Some(Value::ServerError(err)) =
+        results.iter().find(|r| matches!(r, Value::ServerError(_)))
+    {
+        return Err(server_error("import (EXEC)", err));
+    }
+    progress(ImportProgress {
+        stage: ImportStage::Done,
+        done: total,
+        total,
+    });
+    Ok(results)
+}
+
+/// The calls of `merge.lua` that merge `document` in, each with its record count.
+fn merge_commands(keys: &Keys, document: &Document) -> Vec<(Cmd, usize)> {
+    let call = |mode: &str| {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(MERGE.source()).arg(1).arg(&keys.base).arg(mode);
+        cmd
+    };
+    let mut out = Vec::new();
+    for chunk in document.entries().chunks(FIELDS_PER_COMMAND) {
+        let mut cmd = call("entries");
+        for e in chunk {
+            cmd.arg(e.id.0).arg(&e.system).arg(&e.key).arg(&e.value);
+        }
+        out.push((cmd, chunk.len()));
+    }
+    for chunk in document.translations().chunks(FIELDS_PER_COMMAND) {
+        let mut cmd = call("translations");
+        for t in chunk {
+            cmd.arg(t.source.0).arg(t.target.0);
+        }
+        out.push((cmd, chunk.len()));
+    }
+    out.push((call("finish"), 0));
+    out
+}
+
+/// Adds up what the merge calls returned: `entry_calls` calls for entries (added, 0), then
+/// the calls for translations (added, changed), then the final counts.
+fn merge_summary(results: &[Value], entry_calls: usize) -> Result<ImportSummary> {
+    let pair = |value: &Value| -> Result<(usize, usize)> {
+        match value {
+            Value::Array(items) => match items.as_slice() {
+                [Value::Int(a), Value::Int(b)] => Ok((*a as usize, *b as usize)),
+                _ => Err(crate::dict::unexpected(value)),
+            },
+            other => Err(crate::dict::unexpected(other)),
+        }
+    };
+    // The replies of the merge calls are the last ones of the transaction.
+    let Some((last, calls)) = results.split_last() else {
+        return Err(Error::Corrupt(String::from("a merge returned nothing")));
+    };
+    let (entries, translations) = pair(last)?;
+    let mut summary = ImportSummary {
+        mode: ImportMode::Merge,
+        entries,
+        translations,
+        entries_added: 0,
+        translations_added: 0,
+        translations_changed: 0,
+    };
+    for (n, call) in calls.iter().enumerate() {
+        let (added, changed) = pair(call)?;
+        if n < entry_calls {
+            summary.entries_added += added;
+        } else {
+            summary.translations_added += added;
+            summary.translations_changed += changed;
+        }
+    }
+    Ok(summary)
 }
 
 /// A whole dictionary to write.
@@ -410,100 +413,4 @@ fn server_error(command: &str, err: &redis::ServerError) -> Error {
         code: err.code().to_owned(),
         message: err.details().unwrap_or_default().to_owned(),
     })
-}
-
-/// The current dictionary with a document merged in.
-struct Merged {
-    entries: Vec<Entry>,
-    translations: Vec<TranslationRecord>,
-    last_entry_id: u64,
-    last_translation_id: u64,
-    entries_added: usize,
-    translations_added: usize,
-    translations_changed: usize,
-}
-
-impl Merged {
-    fn new(
-        entries: Vec<Entry>,
-        translations: Vec<TranslationRecord>,
-        last_entry_id: u64,
-        last_translation_id: u64,
-    ) -> Merged {
-        let last_entry_id = entries.iter().map(|e| e.id.0).fold(last_entry_id, u64::max);
-        let last_translation_id = translations
-            .iter()
-            .map(|t| t.id.0)
-            .fold(last_translation_id, u64::max);
-        Merged {
-            entries,
-            translations,
-            last_entry_id,
-            last_translation_id,
-            entries_added: 0,
-            translations_added: 0,
-            translations_changed: 0,
-        }
-    }
-
-    fn add(&mut self, document: &Document) {
-        let mut by_triple: HashMap<(String, String, String), EntryId> = self
-            .entries
-            .iter()
-            .map(|e| ((e.system.clone(), e.key.clone(), e.value.clone()), e.id))
-            .collect();
-        // The document's ids only link its own records.
-        let mut ids: HashMap<EntryId, EntryId> = HashMap::new();
-        for e in document.entries() {
-            let triple = (e.system.clone(), e.key.clone(), e.value.clone());
-            let id = match by_triple.get(&triple) {
-                Some(id) => *id,
-                None => {
-                    self.last_entry_id += 1;
-                    let id = EntryId(self.last_entry_id);
-                    self.entries
-                        .push(Entry::new(id, &e.system, &e.key, &e.value));
-                    by_triple.insert(triple, id);
-                    self.entries_added += 1;
-                    id
-                }
-            };
-            ids.insert(e.id, id);
-        }
-        let pair_of: HashMap<EntryId, (String, String)> = self
-            .entries
-            .iter()
-            .map(|e| (e.id, (e.system.clone(), e.key.clone())))
-            .collect();
-        let mut existing: HashMap<(EntryId, (String, String)), usize> = HashMap::new();
-        for (i, t) in self.translations.iter().enumerate() {
-            if let Some(pair) = pair_of.get(&t.target) {
-                existing.insert((t.source, pair.clone()), i);
-            }
-        }
-        for t in document.translations() {
-            let (Some(&source), Some(&target)) = (ids.get(&t.source), ids.get(&t.target)) else {
-                continue; // Documents are checked: every translation has its entries.
-            };
-            let Some(pair) = pair_of.get(&target) else {
-                continue;
-            };
-            match existing.get(&(source, pair.clone())) {
-                Some(&i) => {
-                    if self.translations[i].target != target {
-                        self.translations[i].target = target;
-                        self.translations_changed += 1;
-                    }
-                }
-                None => {
-                    self.last_translation_id += 1;
-                    let id = TranslationId(self.last_translation_id);
-                    existing.insert((source, pair.clone()), self.translations.len());
-                    self.translations
-                        .push(TranslationRecord::new(id, source, target));
-                    self.translations_added += 1;
-                }
-            }
-        }
-    }
 }

@@ -33,3 +33,5 @@ pub(crate) static DESCRIBE: LazyLock<Script> =
 pub(crate) static CLEAR: LazyLock<Script> = LazyLock::new(|| script(include_str!("lua/clear.lua")));
 /// `dump.lua`.
 pub(crate) static DUMP: LazyLock<Script> = LazyLock::new(|| script(include_str!("lua/dump.lua")));
+/// `merge.lua`.
+pub(crate) static MERGE: LazyLock<Script> = LazyLock::new(|| script(include_str!("lua/merge.lua")));

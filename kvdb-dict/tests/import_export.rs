@@ -350,6 +350,31 @@ async fn a_large_import_is_pipelined() {
     // Debug builds on a shared machine: a generous bound that still rules out one round
     // trip per record (which alone would take ~100k x 45 us = 4.5 s, more in practice).
     assert!(took.as_secs() < 20, "import took {took:?}");
+
+    // The same document merged into a dictionary that holds part of it.
+    let merged = Dict::new(Arc::clone(&store), "large-merge");
+    merged
+        .import(&big_document(n / 4, n / 4), ImportMode::Replace)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let summary = merged.import(&doc, ImportMode::Merge).await.unwrap();
+    let took = started.elapsed();
+    eprintln!(
+        "merged {n} entries + {n} translations into {} + {} in {took:?}",
+        n / 2,
+        n / 4
+    );
+    assert_eq!((summary.entries, summary.translations), (n, n));
+    assert_eq!(
+        (
+            summary.entries_added,
+            summary.translations_added,
+            summary.translations_changed
+        ),
+        (n / 2, 3 * n / 4, 0)
+    );
+    assert!(took.as_secs() < 30, "merge took {took:?}");
 }
 
 /// `2 * pairs` entries ("src" and "dst" values) and `translations` translations: first
