@@ -15,8 +15,8 @@ use crate::scripts;
 use crate::stats::Published;
 use crate::wire::{number, Encoded};
 use crate::{
-    BrokerOptions, Envelope, Error, Invocation, InvokeOptions, MessageId, Payload,
-    PublishOptions, Result,
+    BrokerOptions, Envelope, Error, Invocation, InvokeOptions, MessageId, Payload, PublishOptions,
+    Result,
 };
 
 /// The broker: sends messages to services (`invoke_async`, 1:1), publishes to topics (1:N),
@@ -105,7 +105,8 @@ impl Broker {
                 options,
             }])
             .await?;
-        ids.pop().ok_or_else(|| Error::Malformed("no reply to the send".into()))
+        ids.pop()
+            .ok_or_else(|| Error::Malformed("no reply to the send".into()))
     }
 
     /// Sends many messages in one round trip (one pipeline); returns their ids in order.
@@ -314,7 +315,9 @@ pub(crate) fn check_replies(pipe: &redis::Pipeline, replies: &[Value]) -> Result
 
 /// A reply that should be a count.
 pub(crate) fn count(reply: &Value) -> u64 {
-    number(reply).and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+    number(reply)
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 impl fmt::Debug for Broker {

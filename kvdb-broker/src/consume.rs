@@ -57,9 +57,21 @@ pub(crate) async fn run_queue(ctx: Arc<QueueCtx>, permits: Arc<Semaphore>) -> us
             .arg("STREAMS")
             .arg(&ctx.keys.stream)
             .arg(">");
+        let reading = ctx.broker.store().req_command(&read);
+        tokio::pin!(reading);
         let reply = tokio::select! {
-            reply = ctx.broker.store().req_command(&read) => reply,
-            _ = stop.stopping() => break,
+            reply = &mut reading => reply,
+            // A read dropped now would still run on the server and could take messages for
+            // a consumer that is gone (they would wait out the visibility timeout): let it
+            // end (within the block time) and handle what it brings, unless the deadline
+            // comes first.
+            _ = stop.stopping() => {
+                let deadline = stop.deadline().unwrap_or_else(Instant::now);
+                match tokio::time::timeout_at(deadline, &mut reading).await {
+                    Ok(reply) => reply,
+                    Err(_) => break,
+                }
+            }
         };
         match reply {
             Ok(reply) => {
@@ -173,21 +185,23 @@ async fn process(ctx: &QueueCtx, entry: RawEntry) {
         .catch_unwind()
         .await;
     let failure = match outcome {
-        Ok(Ok(result)) => match callback {
-            None => None,
-            Some(callback) => {
-                let options = InvokeOptions::default()
-                    .header(CORRELATION_ID, id.as_str())
-                    .header(CALLBACK_OF, &target);
-                ctx.broker
+        Ok(Ok(result)) => {
+            match callback {
+                None => None,
+                Some(callback) => {
+                    let options = InvokeOptions::default()
+                        .header(CORRELATION_ID, id.as_str())
+                        .header(CALLBACK_OF, &target);
+                    ctx.broker
                     .invoke_async_with(&callback, result, options)
                     .await
                     .err()
                     .map(|err| {
                         format!("the result could not be sent to callback service {callback:?}: {err}")
                     })
+                }
             }
-        },
+        }
         Ok(Err(err)) => Some(err.to_string()),
         Err(panic) => Some(format!("handler panicked: {}", panic_text(&*panic))),
     };

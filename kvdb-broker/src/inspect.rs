@@ -128,8 +128,7 @@ impl Broker {
                 if wire::decode(original).is_err() {
                     continue;
                 }
-                let (Some(meta), Some(payload)) =
-                    (find(original, b"m"), find(original, b"p"))
+                let (Some(meta), Some(payload)) = (find(original, b"m"), find(original, b"p"))
                 else {
                     continue;
                 };

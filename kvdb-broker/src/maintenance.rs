@@ -10,10 +10,10 @@ use tokio::time::Instant;
 use crate::consume::ensure_group;
 use crate::envelope::now_ms;
 use crate::queue_ref::{QueueKeys, GROUP};
-use kvdb_core::KvStore;
 use crate::scripts::{FORGET_CONSUMERS, PROMOTE, RECLAIM};
 use crate::settle::QueueCtx;
 use crate::wire::{number, text};
+use kvdb_core::KvStore;
 
 /// Delayed messages moved per script call (each call is atomic and short).
 const PROMOTE_LIMIT: u64 = 1000;
@@ -41,7 +41,9 @@ pub(crate) async fn run_maintenance(ctx: Arc<QueueCtx>) {
                 wait = wait.min(until_due.max(Duration::from_millis(1)));
             }
             Ok(None) => {}
-            Err(err) => tracing::debug!(queue = %ctx.queue, "promoting delayed messages failed: {err}"),
+            Err(err) => {
+                tracing::debug!(queue = %ctx.queue, "promoting delayed messages failed: {err}")
+            }
         }
         if Instant::now() >= next_reclaim {
             if let Err(err) = reclaim(&ctx).await {

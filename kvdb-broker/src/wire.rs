@@ -165,7 +165,8 @@ pub(crate) fn decode(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<Envelope, String> 
         .ok()
         .and_then(|a| a.parse().ok())
         .ok_or("the attempt field 'a' is not a number")?;
-    let payload = Payload::decode(meta.f.as_deref(), payload.to_vec()).map_err(|e| e.to_string())?;
+    let payload =
+        Payload::decode(meta.f.as_deref(), payload.to_vec()).map_err(|e| e.to_string())?;
     Ok(Envelope {
         id: MessageId::from(meta.id),
         target: meta.t,
@@ -194,7 +195,9 @@ pub(crate) fn read_reply_entries(reply: Value) -> Vec<RawEntry> {
         Value::Array(streams) => streams
             .into_iter()
             .flat_map(|stream| match stream {
-                Value::Array(mut pair) if pair.len() == 2 => entries(pair.pop().unwrap_or_default()),
+                Value::Array(mut pair) if pair.len() == 2 => {
+                    entries(pair.pop().unwrap_or_default())
+                }
                 _ => Vec::new(),
             })
             .collect(),
@@ -289,7 +292,10 @@ mod tests {
         envelope.expires_at = Some(5);
         envelope.attempt = 3;
         let encoded = Encoded::new(&envelope);
-        assert!(!encoded.meta.contains(&b'\n'), "the packed form relies on it");
+        assert!(
+            !encoded.meta.contains(&b'\n'),
+            "the packed form relies on it"
+        );
         let fields = vec![
             (b"m".to_vec(), encoded.meta.clone()),
             (b"a".to_vec(), b"3".to_vec()),

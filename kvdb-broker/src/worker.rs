@@ -16,8 +16,8 @@ use crate::handler::FnHandler;
 use crate::maintenance::{forget_consumers, run_maintenance};
 use crate::queue_ref::validate_name;
 use crate::settle::{run_acker, Dispatch, QueueCtx};
-use crate::{Broker, Envelope, Error, Handler, HandlerError, Payload, QueueRef, Result};
 use crate::WorkerOptions;
+use crate::{Broker, Envelope, Error, Handler, HandlerError, Payload, QueueRef, Result};
 
 /// Handles messages: register handlers by service name (and durable subscriptions by topic
 /// and name), then [`start`](Self::start) it.
@@ -224,7 +224,10 @@ impl Worker {
 impl fmt::Debug for Worker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")
-            .field("services", &self.services.iter().map(|(s, _)| s).collect::<Vec<_>>())
+            .field(
+                "services",
+                &self.services.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            )
             .field(
                 "subscriptions",
                 &self
@@ -330,4 +333,3 @@ impl fmt::Debug for RunningWorker {
             .finish()
     }
 }
-

@@ -15,13 +15,15 @@ use serde_json::json;
 
 fn billing(broker: &kvdb_broker::Broker, tally: &Tally) -> Worker {
     let tally = tally.clone();
-    Worker::new(broker).options(fast()).handle("billing", move |envelope: Envelope| {
-        let tally = tally.clone();
-        async move {
-            tally.add(&envelope.payload.to_json::<String>()?);
-            Ok::<_, HandlerError>(())
-        }
-    })
+    Worker::new(broker)
+        .options(fast())
+        .handle("billing", move |envelope: Envelope| {
+            let tally = tally.clone();
+            async move {
+                tally.add(&envelope.payload.to_json::<String>()?);
+                Ok::<_, HandlerError>(())
+            }
+        })
 }
 
 #[tokio::test]
@@ -45,7 +47,10 @@ async fn a_service_nobody_handles_is_dead_lettered_after_the_grace_period() {
     assert!(dead[0].reason.contains("\"ghost\""), "{}", dead[0].reason);
     assert_eq!(dead[0].envelope.as_ref().unwrap().id, id);
     // The worker is alive and well.
-    broker.invoke_async("billing", json!("invoice")).await.unwrap();
+    broker
+        .invoke_async("billing", json!("invoice"))
+        .await
+        .unwrap();
     wait_for(Duration::from_secs(5), "the next message", || async {
         tally.get("invoice") == 1
     })
@@ -65,7 +70,11 @@ async fn a_worker_with_the_handler_that_starts_within_the_grace_gets_the_message
         .await
         .unwrap();
     broker
-        .invoke_async_with("refunds", json!("r1"), InvokeOptions::default().queue("billing"))
+        .invoke_async_with(
+            "refunds",
+            json!("r1"),
+            InvokeOptions::default().queue("billing"),
+        )
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -84,8 +93,18 @@ async fn a_worker_with_the_handler_that_starts_within_the_grace_gets_the_message
         .start()
         .await
         .unwrap();
-    wait_for(Duration::from_secs(5), "the refund", || async { refunds.get("r1") == 1 }).await;
-    assert_eq!(broker.stats(&QueueRef::queue("billing")).await.unwrap().dead, 0);
+    wait_for(Duration::from_secs(5), "the refund", || async {
+        refunds.get("r1") == 1
+    })
+    .await;
+    assert_eq!(
+        broker
+            .stats(&QueueRef::queue("billing"))
+            .await
+            .unwrap()
+            .dead,
+        0
+    );
     without.shutdown(Duration::from_secs(1)).await;
     with.shutdown(Duration::from_secs(1)).await;
 }
@@ -97,16 +116,20 @@ async fn malformed_entries_are_dead_lettered_with_the_reason_and_the_worker_carr
     let store = broker.store().clone();
     let stream = "t:{broker:billing}:stream";
     // Written by something else: no broker fields; bad metadata; a payload that is not JSON.
-    store
-        .xadd(stream, &[("job", "send-mail")])
-        .await
-        .unwrap();
+    store.xadd(stream, &[("job", "send-mail")]).await.unwrap();
     store
         .xadd(stream, &[("m", "{oops"), ("a", "1"), ("p", "1")])
         .await
         .unwrap();
     store
-        .xadd(stream, &[("m", r#"{"id":"x","t":"billing","c":1}"#), ("a", "1"), ("p", "{not json")])
+        .xadd(
+            stream,
+            &[
+                ("m", r#"{"id":"x","t":"billing","c":1}"#),
+                ("a", "1"),
+                ("p", "{not json"),
+            ],
+        )
         .await
         .unwrap();
     // And a delayed-set member in no known layout.
@@ -122,17 +145,37 @@ async fn malformed_entries_are_dead_lettered_with_the_reason_and_the_worker_carr
         broker.stats(&queue).await.unwrap().dead == 4
     })
     .await;
-    wait_for(Duration::from_secs(5), "the good one", || async { tally.get("good") == 1 }).await;
+    wait_for(Duration::from_secs(5), "the good one", || async {
+        tally.get("good") == 1
+    })
+    .await;
     let dead = broker.dead_letters(&queue, 10).await.unwrap();
     assert!(dead.iter().all(|d| d.kind == DeadLetterKind::Malformed));
     assert!(dead.iter().all(|d| d.envelope.is_none()));
     let reasons: Vec<&str> = dead.iter().map(|d| d.reason.as_str()).collect();
-    assert!(reasons.contains(&"the entry has no metadata field 'm'"), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.starts_with("the metadata field 'm' is not valid")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("payload is not valid json")), "{reasons:?}");
-    let first = dead.iter().find(|d| d.raw.contains(&("job".into(), "send-mail".into())));
+    assert!(
+        reasons.contains(&"the entry has no metadata field 'm'"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("the metadata field 'm' is not valid")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("payload is not valid json")),
+        "{reasons:?}"
+    );
+    let first = dead
+        .iter()
+        .find(|d| d.raw.contains(&("job".into(), "send-mail".into())));
     assert!(first.is_some(), "the original fields are kept: {dead:?}");
-    let garbage = dead.iter().find(|d| d.raw.contains(&("raw".into(), "garbage".into())));
+    let garbage = dead
+        .iter()
+        .find(|d| d.raw.contains(&("raw".into(), "garbage".into())));
     assert!(garbage.is_some(), "{dead:?}");
     // They cannot be requeued, and stay.
     assert_eq!(broker.requeue_dead(&queue, None).await.unwrap(), 0);
@@ -149,7 +192,10 @@ async fn dead_letters_are_capped() {
     let worker = Worker::new(&broker)
         .options(fast().retry(RetryPolicy::default().max_attempts(1)))
         .handle("doomed", |envelope: Envelope| async move {
-            Err::<(), _>(HandlerError::new(format!("no {}", envelope.payload.to_json::<u32>()?)))
+            Err::<(), _>(HandlerError::new(format!(
+                "no {}",
+                envelope.payload.to_json::<u32>()?
+            )))
         })
         .start()
         .await
@@ -164,7 +210,9 @@ async fn dead_letters_are_capped() {
     .await;
     let dead = broker.dead_letters(&queue, 10).await.unwrap();
     assert_eq!(dead.len(), 3, "only the newest three are kept");
-    assert!(dead.iter().all(|d| d.attempts == 1 && d.reason.starts_with("no ")));
+    assert!(dead
+        .iter()
+        .all(|d| d.attempts == 1 && d.reason.starts_with("no ")));
     worker.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -174,11 +222,20 @@ async fn purge_removes_waiting_and_delayed_messages_and_workers_carry_on() {
     let broker = broker(&server).await;
     let queue = QueueRef::queue("billing");
     for n in 0..5 {
-        broker.invoke_async("billing", json!(format!("old{n}"))).await.unwrap();
+        broker
+            .invoke_async("billing", json!(format!("old{n}")))
+            .await
+            .unwrap();
     }
     let later = InvokeOptions::default().delay(Duration::from_secs(60));
-    broker.invoke_async_with("billing", json!("later"), later.clone()).await.unwrap();
-    broker.invoke_async_with("billing", json!("later"), later).await.unwrap();
+    broker
+        .invoke_async_with("billing", json!("later"), later.clone())
+        .await
+        .unwrap();
+    broker
+        .invoke_async_with("billing", json!("later"), later)
+        .await
+        .unwrap();
     assert_eq!(broker.purge(&queue).await.unwrap(), 7);
     let stats = broker.stats(&queue).await.unwrap();
     assert_eq!((stats.depth, stats.delayed, stats.in_flight), (0, 0, 0));
@@ -187,11 +244,20 @@ async fn purge_removes_waiting_and_delayed_messages_and_workers_carry_on() {
     let tally = Tally::default();
     let worker = billing(&broker, &tally).start().await.unwrap();
     broker.invoke_async("billing", json!("new")).await.unwrap();
-    wait_for(Duration::from_secs(5), "the new one", || async { tally.get("new") == 1 }).await;
+    wait_for(Duration::from_secs(5), "the new one", || async {
+        tally.get("new") == 1
+    })
+    .await;
     // Purging under a running worker: it finds its group again and carries on.
     assert_eq!(broker.purge(&queue).await.unwrap(), 0);
-    broker.invoke_async("billing", json!("newer")).await.unwrap();
-    wait_for(Duration::from_secs(5), "the newer one", || async { tally.get("newer") == 1 }).await;
+    broker
+        .invoke_async("billing", json!("newer"))
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(5), "the newer one", || async {
+        tally.get("newer") == 1
+    })
+    .await;
     assert_eq!(tally.total(), 2);
     worker.shutdown(Duration::from_secs(1)).await;
 }

@@ -12,7 +12,10 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 /// A worker whose handler never returns, and tells when it started.
-async fn stuck_worker(broker: &kvdb_broker::Broker, started: Arc<Notify>) -> kvdb_broker::RunningWorker {
+async fn stuck_worker(
+    broker: &kvdb_broker::Broker,
+    started: Arc<Notify>,
+) -> kvdb_broker::RunningWorker {
     Worker::new(broker)
         .options(fast().concurrency(1))
         .handle("work", move |_envelope: Envelope| {
@@ -25,18 +28,20 @@ async fn stuck_worker(broker: &kvdb_broker::Broker, started: Arc<Notify>) -> kvd
         })
         .start()
         .await
-        .unwrap()
+        .expect("start the stuck worker")
 }
 
 fn recording_worker(broker: &kvdb_broker::Broker, tally: &Tally) -> Worker {
     let tally = tally.clone();
-    Worker::new(broker).options(fast()).handle("work", move |envelope: Envelope| {
-        let tally = tally.clone();
-        async move {
-            tally.add(&format!("{}#{}", envelope.id, envelope.attempt));
-            Ok::<_, HandlerError>(())
-        }
-    })
+    Worker::new(broker)
+        .options(fast())
+        .handle("work", move |envelope: Envelope| {
+            let tally = tally.clone();
+            async move {
+                tally.add(&format!("{}#{}", envelope.id, envelope.attempt));
+                Ok::<_, HandlerError>(())
+            }
+        })
 }
 
 #[tokio::test]
@@ -67,7 +72,13 @@ async fn a_worker_aborted_mid_handler_is_redelivered_after_the_visibility_timeou
     let stats = broker.stats(&QueueRef::queue("work")).await.unwrap();
     assert_eq!(stats.counters.retried, 1);
     wait_for(Duration::from_secs(2), "the ack", || async {
-        broker.stats(&QueueRef::queue("work")).await.unwrap().counters.acked == 1
+        broker
+            .stats(&QueueRef::queue("work"))
+            .await
+            .unwrap()
+            .counters
+            .acked
+            == 1
     })
     .await;
     rescuer.shutdown(Duration::from_secs(1)).await;
@@ -111,8 +122,14 @@ async fn messages_abandoned_on_every_attempt_end_in_the_dead_letters() {
     }
     let started = Arc::new(Notify::new());
     let last = Worker::new(&broker)
-        .options(fast().concurrency(1).retry(RetryPolicy::default().max_attempts(2)))
-        .handle("other", |_envelope: Envelope| async move { Ok::<_, HandlerError>(()) })
+        .options(
+            fast()
+                .concurrency(1)
+                .retry(RetryPolicy::default().max_attempts(2)),
+        )
+        .handle("other", |_envelope: Envelope| async move {
+            Ok::<_, HandlerError>(())
+        })
         .queue("work")
         .start()
         .await
@@ -125,7 +142,11 @@ async fn messages_abandoned_on_every_attempt_end_in_the_dead_letters() {
     let dead = broker.dead_letters(&queue, 1).await.unwrap();
     assert_eq!(dead[0].kind, DeadLetterKind::Abandoned);
     assert_eq!(dead[0].attempts, 2);
-    assert!(dead[0].reason.contains("visibility timeout"), "{}", dead[0].reason);
+    assert!(
+        dead[0].reason.contains("visibility timeout"),
+        "{}",
+        dead[0].reason
+    );
     assert_eq!(dead[0].envelope.as_ref().unwrap().id, id);
     drop(started);
     last.shutdown(Duration::from_secs(1)).await;
@@ -166,7 +187,10 @@ async fn graceful_shutdown_finishes_in_flight_work_and_leaves_the_rest() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(tally.total(), 4, "in-flight handlers finished");
     let stats = broker.stats(&QueueRef::queue("slow")).await.unwrap();
-    assert_eq!(stats.counters.acked, 4, "and were acknowledged before shutdown returned");
+    assert_eq!(
+        stats.counters.acked, 4,
+        "and were acknowledged before shutdown returned"
+    );
     assert_eq!((stats.depth, stats.in_flight, stats.consumers), (3, 0, 0));
 }
 
@@ -183,10 +207,18 @@ async fn shutdown_cuts_off_handlers_at_the_deadline_and_they_are_redelivered() {
     let began = Instant::now();
     let report = stuck.shutdown(Duration::from_millis(100)).await;
     assert_eq!(report.abandoned, 1);
-    assert!(began.elapsed() < Duration::from_secs(1), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        began.elapsed()
+    );
     // The consumer holding the message stays in the group until it is taken over.
     assert_eq!(
-        broker.stats(&QueueRef::queue("work")).await.unwrap().in_flight,
+        broker
+            .stats(&QueueRef::queue("work"))
+            .await
+            .unwrap()
+            .in_flight,
         1
     );
     let tally = Tally::default();

@@ -16,11 +16,13 @@ async fn fails_twice_then_succeeds_on_the_third_attempt() {
     let attempts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = attempts.clone();
     let worker = Worker::new(&broker)
-        .options(fast().retry(
-            RetryPolicy::default()
-                .max_attempts(5)
-                .initial_backoff(Duration::from_millis(50)),
-        ))
+        .options(
+            fast().retry(
+                RetryPolicy::default()
+                    .max_attempts(5)
+                    .initial_backoff(Duration::from_millis(50)),
+            ),
+        )
         .handle("flaky", move |envelope: Envelope| {
             let seen = seen.clone();
             async move {
@@ -38,22 +40,30 @@ async fn fails_twice_then_succeeds_on_the_third_attempt() {
         .unwrap();
     let id = broker.invoke_async("flaky", json!("x")).await.unwrap();
     let queue = QueueRef::queue("flaky");
-    wait_for(Duration::from_secs(5), "the third attempt acked", || async {
-        broker.stats(&queue).await.unwrap().counters.acked == 1
-    })
+    wait_for(
+        Duration::from_secs(5),
+        "the third attempt acked",
+        || async { broker.stats(&queue).await.unwrap().counters.acked == 1 },
+    )
     .await;
     let attempts = attempts.lock().unwrap().clone();
     assert_eq!(
         attempts.iter().map(|(n, _, _)| *n).collect::<Vec<_>>(),
         [1, 2, 3]
     );
-    assert!(attempts.iter().all(|(_, _, seen)| *seen == id), "same id throughout");
+    assert!(
+        attempts.iter().all(|(_, _, seen)| *seen == id),
+        "same id throughout"
+    );
     // Exponential backoff: 50 ms after the first failure, 100 ms after the second.
     assert!(attempts[1].1 - attempts[0].1 >= Duration::from_millis(50));
     assert!(attempts[2].1 - attempts[1].1 >= Duration::from_millis(100));
     let stats = broker.stats(&queue).await.unwrap();
     assert_eq!(stats.counters.retried, 2);
-    assert_eq!((stats.dead, stats.delayed, stats.depth, stats.in_flight), (0, 0, 0, 0));
+    assert_eq!(
+        (stats.dead, stats.delayed, stats.depth, stats.in_flight),
+        (0, 0, 0, 0)
+    );
     worker.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -102,15 +112,21 @@ async fn always_failing_goes_to_the_dead_letters_after_the_maximum() {
     assert_eq!(envelope.payload, json!({"order": 1}).into());
     let stats = broker.stats(&queue).await.unwrap();
     assert_eq!(
-        (stats.counters.retried, stats.counters.dead_lettered, stats.counters.acked),
+        (
+            stats.counters.retried,
+            stats.counters.dead_lettered,
+            stats.counters.acked
+        ),
         (2, 1, 0)
     );
 
     // A panic is a failure like any other, and the worker survives it.
     let panics = QueueRef::queue("panics");
-    wait_for(Duration::from_secs(5), "the panic dead-lettered", || async {
-        broker.stats(&panics).await.unwrap().dead == 1
-    })
+    wait_for(
+        Duration::from_secs(5),
+        "the panic dead-lettered",
+        || async { broker.stats(&panics).await.unwrap().dead == 1 },
+    )
     .await;
     let dead = broker.dead_letters(&panics, 10).await.unwrap();
     assert_eq!(dead[0].reason, "handler panicked: handler bug");

@@ -12,15 +12,21 @@ use kvdb_broker::{
 use kvdb_test::RedisServer;
 use serde_json::json;
 
-fn tallying(broker: &kvdb_broker::Broker, tally: &Tally, options: kvdb_broker::WorkerOptions) -> Worker {
+fn tallying(
+    broker: &kvdb_broker::Broker,
+    tally: &Tally,
+    options: kvdb_broker::WorkerOptions,
+) -> Worker {
     let tally = tally.clone();
-    Worker::new(broker).options(options).handle("svc", move |envelope: Envelope| {
-        let tally = tally.clone();
-        async move {
-            tally.add(&envelope.payload.to_json::<String>()?);
-            Ok::<_, HandlerError>(())
-        }
-    })
+    Worker::new(broker)
+        .options(options)
+        .handle("svc", move |envelope: Envelope| {
+            let tally = tally.clone();
+            async move {
+                tally.add(&envelope.payload.to_json::<String>()?);
+                Ok::<_, HandlerError>(())
+            }
+        })
 }
 
 #[tokio::test]
@@ -28,14 +34,24 @@ async fn expired_messages_are_never_handled_and_are_dead_lettered() {
     let server = RedisServer::start();
     let broker = broker(&server).await;
     let short = InvokeOptions::default().expires_in(Duration::from_millis(50));
-    broker.invoke_async_with("svc", json!("stale"), short.clone()).await.unwrap();
+    broker
+        .invoke_async_with("svc", json!("stale"), short.clone())
+        .await
+        .unwrap();
     // Delayed past its own expiry: expires while waiting.
     broker
-        .invoke_async_with("svc", json!("stale-delayed"), short.delay(Duration::from_millis(100)))
+        .invoke_async_with(
+            "svc",
+            json!("stale-delayed"),
+            short.delay(Duration::from_millis(100)),
+        )
         .await
         .unwrap();
     let fresh = InvokeOptions::default().expires_in(Duration::from_secs(60));
-    broker.invoke_async_with("svc", json!("fresh"), fresh).await.unwrap();
+    broker
+        .invoke_async_with("svc", json!("fresh"), fresh)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(80)).await;
 
     let tally = Tally::default();
@@ -45,12 +61,24 @@ async fn expired_messages_are_never_handled_and_are_dead_lettered() {
         broker.stats(&queue).await.unwrap().counters.expired == 2
     })
     .await;
-    wait_for(Duration::from_secs(5), "the fresh one", || async { tally.get("fresh") == 1 }).await;
-    assert_eq!(tally.total(), 1, "expired messages were handled: {:?}", tally.snapshot());
+    wait_for(Duration::from_secs(5), "the fresh one", || async {
+        tally.get("fresh") == 1
+    })
+    .await;
+    assert_eq!(
+        tally.total(),
+        1,
+        "expired messages were handled: {:?}",
+        tally.snapshot()
+    );
     let dead = broker.dead_letters(&queue, 10).await.unwrap();
     assert_eq!(dead.len(), 2);
     assert!(dead.iter().all(|d| d.kind == DeadLetterKind::Expired));
-    assert!(dead[0].reason.starts_with("expired at"), "{}", dead[0].reason);
+    assert!(
+        dead[0].reason.starts_with("expired at"),
+        "{}",
+        dead[0].reason
+    );
     worker.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -59,7 +87,10 @@ async fn expired_messages_can_be_dropped_instead() {
     let server = RedisServer::start();
     let broker = broker(&server).await;
     let options = InvokeOptions::default().expires_in(Duration::from_millis(20));
-    broker.invoke_async_with("svc", json!("stale"), options).await.unwrap();
+    broker
+        .invoke_async_with("svc", json!("stale"), options)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(40)).await;
     broker.invoke_async("svc", json!("fresh")).await.unwrap();
     let tally = Tally::default();
@@ -108,7 +139,10 @@ async fn delayed_messages_are_not_delivered_before_their_time() {
     let sent = Instant::now();
     for (name, delay) in [("late", 300), ("soon", 100), ("now", 0)] {
         let options = InvokeOptions::default().delay(Duration::from_millis(delay));
-        broker.invoke_async_with("svc", json!(name), options).await.unwrap();
+        broker
+            .invoke_async_with("svc", json!(name), options)
+            .await
+            .unwrap();
     }
     let queue = QueueRef::queue("svc");
     assert_eq!(broker.stats(&queue).await.unwrap().delayed, 2);
@@ -121,10 +155,16 @@ async fn delayed_messages_are_not_delivered_before_their_time() {
     assert_eq!(order, ["now", "soon", "late"]);
     assert_eq!(handled[0].3, None);
     for (name, _, at, due) in &handled[1..] {
-        assert!(due.is_some_and(|due| due < *at), "{name} handled at {at}, due {due:?}");
+        assert!(
+            due.is_some_and(|due| due < *at),
+            "{name} handled at {at}, due {due:?}"
+        );
     }
     assert!(handled[1].1 - sent >= Duration::from_millis(100));
     assert!(handled[2].1 - sent >= Duration::from_millis(300));
-    assert!(handled[2].1 - sent < Duration::from_millis(1500), "and not much later");
+    assert!(
+        handled[2].1 - sent < Duration::from_millis(1500),
+        "and not much later"
+    );
     worker.shutdown(Duration::from_secs(1)).await;
 }

@@ -1,6 +1,6 @@
 //! Setup shared by the broker's tests: a broker on a private server, fast worker options, and
 //! a way to wait for a condition without long sleeps.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -52,7 +52,10 @@ where
 {
     let started = Instant::now();
     while !check().await {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
