@@ -134,7 +134,10 @@ impl Bucket {
     pub(crate) fn from_hash(hash: &HashMap<String, String>) -> Result<Bucket, String> {
         let total = |field: &str| -> Result<u64, String> {
             hash.get(field)
-                .map(|v| v.parse::<u64>().map_err(|_| format!("field {field} is {v:?}")))
+                .map(|v| {
+                    v.parse::<u64>()
+                        .map_err(|_| format!("field {field} is {v:?}"))
+                })
                 .transpose()
                 .map(|v| v.unwrap_or(0))
         };
@@ -213,8 +216,11 @@ mod tests {
 
     #[test]
     fn malformed_fields_are_named() {
-        let hash: HashMap<String, String> =
-            [("u:a".to_owned(), "1".to_owned()), ("t:a".into(), "x".into())].into();
+        let hash: HashMap<String, String> = [
+            ("u:a".to_owned(), "1".to_owned()),
+            ("t:a".into(), "x".into()),
+        ]
+        .into();
         let err = Bucket::from_hash(&hash).unwrap_err();
         assert!(err.contains("total time") && err.contains("\"a\""), "{err}");
     }

@@ -99,7 +99,12 @@ pub struct SlowCall {
 
 impl SlowCall {
     /// The slow call of `call`, recorded at `now`.
-    pub(crate) fn of(call: &Call<'_>, now: SystemTime, threshold_ns: u64, max_bytes: usize) -> Self {
+    pub(crate) fn of(
+        call: &Call<'_>,
+        now: SystemTime,
+        threshold_ns: u64,
+        max_bytes: usize,
+    ) -> Self {
         let started = call
             .started_at
             .unwrap_or_else(|| now.checked_sub(call.duration).unwrap_or(now));
@@ -135,7 +140,10 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
     if max >= text.len() {
         return text.len();
     }
-    (0..=max).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0)
+    (0..=max)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -105,7 +105,12 @@ impl BatchBuilder {
                 ]);
                 for (service, aggregate) in chunk {
                     args.push(service.clone());
-                    args.extend(aggregate.fields(service).into_iter().map(|(_, value)| value));
+                    args.extend(
+                        aggregate
+                            .fields(service)
+                            .into_iter()
+                            .map(|(_, value)| value),
+                    );
                 }
                 pipeline.invoke_script(&MERGE_BUCKET, &keys, &args).ignore();
             }
@@ -118,7 +123,10 @@ impl BatchBuilder {
             }
         }
         let slow_calls = self.push_slow_calls(&mut pipeline, drained.slow, options);
-        debug_assert!(ALL_USAGE == "U" && ALL_TIME == "T", "merge_bucket.lua's fields");
+        debug_assert!(
+            ALL_USAGE == "U" && ALL_TIME == "T",
+            "merge_bucket.lua's fields"
+        );
         Batch {
             pipeline,
             calls: batch_calls,
@@ -161,7 +169,9 @@ impl BatchBuilder {
                 args.push(encoded.len().to_string());
                 args.extend(encoded);
             }
-            pipeline.invoke_script(&PUSH_SLOW_CALLS, &keys, &args).ignore();
+            pipeline
+                .invoke_script(&PUSH_SLOW_CALLS, &keys, &args)
+                .ignore();
         }
         written
     }
@@ -169,7 +179,11 @@ impl BatchBuilder {
 
 impl Batch {
     /// Sends the batch in one pipeline (plus a reload round trip if Redis forgot the scripts).
-    pub(crate) async fn send(&self, store: &dyn KvStore, report: &mut FlushReport) -> kvdb_core::Result<()> {
+    pub(crate) async fn send(
+        &self,
+        store: &dyn KvStore,
+        report: &mut FlushReport,
+    ) -> kvdb_core::Result<()> {
         self.pipeline.exec(store).await?;
         report.add(self);
         Ok(())

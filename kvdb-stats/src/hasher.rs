@@ -60,19 +60,26 @@ impl Hasher for FxHasher {
 
 #[cfg(test)]
 mod tests {
-    use std::hash::{BuildHasher, Hash};
+    use std::hash::BuildHasher;
 
     use super::*;
 
     fn hash(text: &str) -> u64 {
-        let mut hasher = FxBuildHasher::default().build_hasher();
-        text.hash(&mut hasher);
-        hasher.finish()
+        FxBuildHasher::default().hash_one(text)
     }
 
     #[test]
     fn different_names_hash_differently() {
-        let names = ["a", "b", "ab", "ba", "service.one", "service.two", "", "a\0"];
+        let names = [
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "service.one",
+            "service.two",
+            "",
+            "a\0",
+        ];
         let hashes: std::collections::HashSet<u64> = names.iter().map(|n| hash(n)).collect();
         assert_eq!(hashes.len(), names.len());
         assert_eq!(hash("same"), hash("same"));

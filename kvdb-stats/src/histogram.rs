@@ -128,12 +128,19 @@ mod tests {
         values.extend([u64::MAX, 123_456_789, 999_999_999_999]);
         for v in values {
             let (low, high) = bucket_bounds(bucket_index(v));
-            assert!(low <= v && (v < high || high == u64::MAX), "{v}: [{low}, {high})");
+            assert!(
+                low <= v && (v < high || high == u64::MAX),
+                "{v}: [{low}, {high})"
+            );
             // The bucket is narrow: at most an eighth of its lower bound (or one unit).
             assert!(high - low <= (low / SUB).max(1), "{v}");
         }
         for index in 0..bucket_index(u64::MAX) {
-            assert_eq!(bucket_bounds(index).1, bucket_bounds(index + 1).0, "{index}");
+            assert_eq!(
+                bucket_bounds(index).1,
+                bucket_bounds(index + 1).0,
+                "{index}"
+            );
         }
     }
 

@@ -85,7 +85,10 @@ mod tests {
     fn layout() {
         let keys = Keys::new(&Namespace::new("app"));
         assert_eq!(keys.data(Level::Hour, 7), "app:{stats:hour:7}:data");
-        assert_eq!(keys.applied(Level::Minute, 7), "app:{stats:minute:7}:applied");
+        assert_eq!(
+            keys.applied(Level::Minute, 7),
+            "app:{stats:minute:7}:applied"
+        );
         assert_eq!(keys.marks(), "app:{stats:rollup}:marks");
         assert_eq!(keys.slow_calls("a{b}"), "app:{stats:slow}:calls:a{b}");
     }

@@ -236,7 +236,11 @@ impl StatsOptions {
                 Level::Hour => Level::Day,
                 _ => Level::Month,
             };
-            let span = Duration::from_secs(if level == Level::Hour { 86_400 } else { 31 * 86_400 });
+            let span = Duration::from_secs(if level == Level::Hour {
+                86_400
+            } else {
+                31 * 86_400
+            });
             if self.retention.of(level) < span + self.rollup_delay {
                 return fail(format!(
                     "{level} retention {:?} is shorter than a {coarser} plus the rollup delay: {level}s would expire before they are rolled up",
@@ -260,10 +264,22 @@ mod tests {
     #[test]
     fn bad_options_are_named() {
         let zero = StatsOptions::default().flush_interval(Duration::ZERO);
-        assert!(zero.validate().unwrap_err().to_string().contains("flush_interval"));
+        assert!(zero
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("flush_interval"));
         let short = StatsOptions::default().retention(Retention::default().minute(DAY / 48));
-        assert!(short.validate().unwrap_err().to_string().contains("minute retention"));
+        assert!(short
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("minute retention"));
         let hours = StatsOptions::default().retention(Retention::default().hour(DAY / 2));
-        assert!(hours.validate().unwrap_err().to_string().contains("hour retention"));
+        assert!(hours
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("hour retention"));
     }
 }

@@ -19,12 +19,14 @@ impl Availability {
     /// What can be read at `now`, given the retention of each level and the last bucket of
     /// each level that the rollup job completed (its watermark).
     pub(crate) fn at(now: u64, retention: &Retention, watermarks: [Option<u64>; 3]) -> Self {
-        let oldest = |level: Level| level.bucket_of(now.saturating_sub(retention.of(level).as_secs()));
+        let oldest =
+            |level: Level| level.bucket_of(now.saturating_sub(retention.of(level).as_secs()));
         let mut rolled = [None; 3];
-        for (slot, (level, mark)) in rolled
-            .iter_mut()
-            .zip([Level::Hour, Level::Day, Level::Month].into_iter().zip(watermarks))
-        {
+        for (slot, (level, mark)) in rolled.iter_mut().zip(
+            [Level::Hour, Level::Day, Level::Month]
+                .into_iter()
+                .zip(watermarks),
+        ) {
             *slot = mark
                 .map(|last| (oldest(level), last))
                 .filter(|(first, last)| first <= last);
@@ -38,7 +40,10 @@ impl Availability {
     /// The oldest time (Unix seconds) any level can still answer for.
     pub(crate) fn oldest_time(&self) -> u64 {
         let mut oldest = Level::Minute.start_of(self.oldest_minute);
-        for (level, rolled) in [Level::Hour, Level::Day, Level::Month].into_iter().zip(self.rolled) {
+        for (level, rolled) in [Level::Hour, Level::Day, Level::Month]
+            .into_iter()
+            .zip(self.rolled)
+        {
             if let Some((first, _)) = rolled {
                 oldest = oldest.min(level.start_of(first));
             }
@@ -162,7 +167,10 @@ mod tests {
     #[test]
     fn a_range_inside_one_hour_is_minutes() {
         let day = 19_782 * D;
-        let plan = plan(TimeRange::new(day + 60, day + 600), &rolled_until(day + 10 * D));
+        let plan = plan(
+            TimeRange::new(day + 60, day + 600),
+            &rolled_until(day + 10 * D),
+        );
         assert_eq!(plan.buckets.len(), 9);
         assert!(plan.buckets.iter().all(|(l, _)| *l == Level::Minute));
     }
@@ -205,7 +213,11 @@ mod tests {
         // Hours rolled up to day + 5h, days not at all.
         let available = Availability {
             oldest_minute: 0,
-            rolled: [Some((0, Level::Hour.bucket_of(day + 5 * H) - 1)), None, None],
+            rolled: [
+                Some((0, Level::Hour.bucket_of(day + 5 * H) - 1)),
+                None,
+                None,
+            ],
         };
         let plan = plan(TimeRange::new(day, day + 8 * H), &available);
         assert_eq!(count(&plan, Level::Hour), 5);

@@ -67,7 +67,8 @@ impl Reader<'_> {
             .max(Level::Minute.start_of(available.oldest_minute))
             .max(plan.range.end.saturating_sub(TREND_MINUTES * 60));
         let trend_minutes: Vec<u64> = if trend_start < plan.range.end {
-            (Level::Minute.bucket_of(trend_start)..Level::Minute.bucket_of(plan.range.end)).collect()
+            (Level::Minute.bucket_of(trend_start)..Level::Minute.bucket_of(plan.range.end))
+                .collect()
         } else {
             Vec::new()
         };
@@ -81,7 +82,8 @@ impl Reader<'_> {
         } else {
             pipe.query(self.store).await?
         };
-        let (bucket_replies, trend_replies) = replies.split_at(plan.buckets.len().min(replies.len()));
+        let (bucket_replies, trend_replies) =
+            replies.split_at(plan.buckets.len().min(replies.len()));
 
         let mut aggregate = Aggregate::default();
         let mut totals = Totals::default();
@@ -89,7 +91,9 @@ impl Reader<'_> {
             let value = |i: usize| values.get(i).and_then(Option::as_deref);
             let key = || self.keys.data(*level, *id);
             let bucket = Aggregate::from_values([value(0), value(1), value(2), value(3), value(4)])
-                .map_err(|what| malformed(key(), format!("the {what} of {service:?} is malformed")))?;
+                .map_err(|what| {
+                    malformed(key(), format!("the {what} of {service:?} is malformed"))
+                })?;
             aggregate.merge(&bucket);
             totals.usage += number(value(5)).map_err(|r| malformed(key(), r))?;
             totals.total_time_ns = totals
@@ -105,7 +109,7 @@ impl Reader<'_> {
             trend.push(TrendPoint {
                 minute_start: Level::Minute.start_of(*minute),
                 usage,
-                mean_ns: if usage == 0 { 0 } else { (total + usage / 2) / usage },
+                mean_ns: (total + usage / 2).checked_div(usage).unwrap_or(0),
             });
         }
         Ok(ServiceReport {
@@ -132,8 +136,8 @@ impl Reader<'_> {
         };
         let mut merged = Bucket::default();
         for ((level, id), hash) in plan.buckets.iter().zip(&hashes) {
-            let bucket =
-                Bucket::from_hash(hash).map_err(|reason| malformed(self.keys.data(*level, *id), reason))?;
+            let bucket = Bucket::from_hash(hash)
+                .map_err(|reason| malformed(self.keys.data(*level, *id), reason))?;
             merged.merge(&bucket);
         }
         let totals = Totals {
@@ -174,8 +178,9 @@ impl Reader<'_> {
         entries
             .iter()
             .map(|entry| {
-                serde_json::from_str(entry)
-                    .map_err(|err| malformed(key.clone(), format!("a slow call is not valid: {err}")))
+                serde_json::from_str(entry).map_err(|err| {
+                    malformed(key.clone(), format!("a slow call is not valid: {err}"))
+                })
             })
             .collect()
     }

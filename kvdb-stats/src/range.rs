@@ -96,6 +96,9 @@ mod tests {
     #[test]
     fn before_the_epoch_is_zero() {
         assert_eq!(unix_secs(UNIX_EPOCH - Duration::from_secs(5)), 0);
-        assert_eq!(TimeRange::last(Duration::from_secs(10), UNIX_EPOCH).start, 0);
+        assert_eq!(
+            TimeRange::last(Duration::from_secs(10), UNIX_EPOCH).start,
+            0
+        );
     }
 }

@@ -38,7 +38,9 @@ struct Shard(Mutex<ShardMap>);
 impl Shard {
     fn lock(&self) -> MutexGuard<'_, ShardMap> {
         // A panic while holding the lock leaves a map that is still consistent.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -113,7 +115,9 @@ impl Recorder {
         let update = |entry: &mut Entry| {
             entry.add(minute, nanos);
             if nanos >= entry.threshold_ns && self.slow_kept > 0 {
-                let call = call.copied().unwrap_or_else(|| Call::new(service, duration));
+                let call = call
+                    .copied()
+                    .unwrap_or_else(|| Call::new(service, duration));
                 if entry.slow.len() == self.slow_kept {
                     entry.slow.pop_front();
                 }
@@ -155,11 +159,7 @@ impl Recorder {
                         .merge(&aggregate);
                 }
                 if !entry.slow.is_empty() {
-                    drained
-                        .slow
-                        .entry(service)
-                        .or_default()
-                        .extend(entry.slow);
+                    drained.slow.entry(service).or_default().extend(entry.slow);
                 }
             }
         }
@@ -229,7 +229,10 @@ mod tests {
         recorder.record("", Duration::from_millis(7), None);
         let drained = recorder.drain();
         let first = &drained.minutes[&10]["a"];
-        assert_eq!((first.usage, first.min_ns, first.max_ns), (40, 1_000_000, 10_000_000));
+        assert_eq!(
+            (first.usage, first.min_ns, first.max_ns),
+            (40, 1_000_000, 10_000_000)
+        );
         assert_eq!(first.total_ns, 4 * 55_000_000);
         assert_eq!(drained.minutes[&11]["a"].usage, 1);
         assert_eq!(drained.minutes.len(), 2);
@@ -245,7 +248,10 @@ mod tests {
             recorder.record("a", Duration::from_millis(ms), None);
         }
         let drained = recorder.drain();
-        let kept: Vec<u64> = drained.slow["a"].iter().map(|c| c.duration_ns / 1_000_000).collect();
+        let kept: Vec<u64> = drained.slow["a"]
+            .iter()
+            .map(|c| c.duration_ns / 1_000_000)
+            .collect();
         assert_eq!(kept, [250, 350, 450]);
     }
 }

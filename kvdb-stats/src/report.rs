@@ -199,10 +199,26 @@ mod tests {
     #[test]
     fn sort_keys_parse_and_order() {
         assert_eq!("time".parse::<SortBy>().unwrap(), SortBy::TotalTime);
-        assert!("speed".parse::<SortBy>().unwrap_err().to_string().contains("speed"));
-        let a = ServiceStats { service: "a".into(), usage: 5, ..Default::default() };
-        let b = ServiceStats { service: "b".into(), usage: 5, ..Default::default() };
-        let c = ServiceStats { service: "c".into(), usage: 9, ..Default::default() };
+        assert!("speed"
+            .parse::<SortBy>()
+            .unwrap_err()
+            .to_string()
+            .contains("speed"));
+        let a = ServiceStats {
+            service: "a".into(),
+            usage: 5,
+            ..Default::default()
+        };
+        let b = ServiceStats {
+            service: "b".into(),
+            usage: 5,
+            ..Default::default()
+        };
+        let c = ServiceStats {
+            service: "c".into(),
+            usage: 9,
+            ..Default::default()
+        };
         let mut all = vec![b.clone(), a.clone(), c.clone()];
         all.sort_by(|x, y| SortBy::Usage.compare(x, y));
         assert_eq!(all, vec![c, a, b]);

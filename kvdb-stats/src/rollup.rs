@@ -125,13 +125,20 @@ pub(crate) async fn rollup(
         });
     }
     let result = run(store, keys, options, now).await;
-    let released: Result<i64, _> = RELEASE.invoke(store, &[keys.rollup_lock()], &[process]).await;
+    let released: Result<i64, _> = RELEASE
+        .invoke(store, &[keys.rollup_lock()], &[process])
+        .await;
     let report = result?;
     released?;
     Ok(report)
 }
 
-async fn run(store: &dyn KvStore, keys: &Keys, options: &StatsOptions, now: u64) -> Result<RollupReport> {
+async fn run(
+    store: &dyn KvStore,
+    keys: &Keys,
+    options: &StatsOptions,
+    now: u64,
+) -> Result<RollupReport> {
     let mut marks = read_marks(store, keys).await?;
     let mut report = RollupReport::default();
     let ready_until = now.saturating_sub(options.rollup_delay.as_secs());
@@ -177,7 +184,11 @@ async fn run(store: &dyn KvStore, keys: &Keys, options: &StatsOptions, now: u64)
         if ready_end > 0 {
             let last = ready_end - 1;
             let _: i64 = RAISE_MARK
-                .invoke(store, &[keys.marks()], &[level.name().to_owned(), last.to_string()])
+                .invoke(
+                    store,
+                    &[keys.marks()],
+                    &[level.name().to_owned(), last.to_string()],
+                )
                 .await?;
             marks[slot] = Some(marks[slot].map_or(last, |mark| mark.max(last)));
         }
@@ -187,9 +198,19 @@ async fn run(store: &dyn KvStore, keys: &Keys, options: &StatsOptions, now: u64)
 }
 
 /// The dirty buckets of one level: `(id, member, score)`.
-async fn read_dirty(store: &dyn KvStore, keys: &Keys, level: Level) -> Result<Vec<(u64, String, String)>> {
+async fn read_dirty(
+    store: &dyn KvStore,
+    keys: &Keys,
+    level: Level,
+) -> Result<Vec<(u64, String, String)>> {
     let flat: Vec<String> = store
-        .query(redis::cmd("ZRANGE").arg(keys.dirty()).arg(0).arg(-1).arg("WITHSCORES"))
+        .query(
+            redis::cmd("ZRANGE")
+                .arg(keys.dirty())
+                .arg(0)
+                .arg(-1)
+                .arg("WITHSCORES"),
+        )
         .await?;
     let prefix = format!("{}:", level.name());
     let mut dirty = Vec::new();

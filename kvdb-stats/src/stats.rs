@@ -156,7 +156,14 @@ impl Stats {
     pub async fn rollup(&self) -> Result<RollupReport> {
         let inner = &self.inner;
         let now = unix_secs(inner.options.clock.now());
-        rollup(&*inner.store, &inner.keys, &inner.options, now, &inner.process).await
+        rollup(
+            &*inner.store,
+            &inner.keys,
+            &inner.options,
+            now,
+            &inner.process,
+        )
+        .await
     }
 
     /// One service over `range`: usage, mean, min, max, percentiles, rate, share of all
@@ -237,7 +244,10 @@ impl Inner {
             Err(err) => {
                 if !(err.is_retryable() || err.server_code() == Some("OOM")) {
                     let calls = state.pending.take().map_or(0, |batch| batch.calls);
-                    tracing::error!(calls, "the store refused a statistics flush; its calls are dropped: {err}");
+                    tracing::error!(
+                        calls,
+                        "the store refused a statistics flush; its calls are dropped: {err}"
+                    );
                 }
                 Err(err.into())
             }
@@ -255,7 +265,10 @@ impl Drop for Inner {
             .map(|aggregate| aggregate.usage)
             .sum();
         if calls > 0 {
-            tracing::warn!(calls, "statistics dropped without shutdown(): their last calls were not flushed");
+            tracing::warn!(
+                calls,
+                "statistics dropped without shutdown(): their last calls were not flushed"
+            );
         }
     }
 }

@@ -22,7 +22,10 @@ async fn a_flush_of_a_thousand_services_is_one_pipeline() {
     setup.store.reset();
     for round in 0..10u64 {
         for service in 0..1000 {
-            stats.record(&format!("service-{service:04}"), Duration::from_micros(10 + round));
+            stats.record(
+                &format!("service-{service:04}"),
+                Duration::from_micros(10 + round),
+            );
         }
     }
     let report = stats.flush().await.unwrap();
@@ -62,7 +65,10 @@ async fn a_flush_whose_reply_was_lost_is_sent_again_and_counted_once() {
         .lose_next_pipeline_reply
         .store(true, Ordering::SeqCst);
     let err = stats.flush().await.unwrap_err();
-    assert!(err.to_string().contains("connection to redis lost"), "{err}");
+    assert!(
+        err.to_string().contains("connection to redis lost"),
+        "{err}"
+    );
 
     // The server did run the pipeline; sending it again must not add anything.
     stats.record("x", Duration::from_millis(3));
@@ -135,7 +141,10 @@ async fn flushes_survive_the_server_forgetting_the_scripts() {
         .await
         .unwrap()
         .stats;
-    assert_eq!((got.usage, got.min_ns, got.max_ns), (2, 5_000_000, 7_000_000));
+    assert_eq!(
+        (got.usage, got.min_ns, got.max_ns),
+        (2, 5_000_000, 7_000_000)
+    );
     assert_eq!(stats.slow_calls("z").await.unwrap().len(), 2);
 }
 

@@ -14,7 +14,9 @@ fn durations(count: usize) -> Vec<u64> {
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     (0..count)
         .map(|_| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             let exponent = (seed >> 33) % 4; // 10^0..10^3
             let mantissa = 50_000 + (seed >> 40) % 150_000; // 50..200 us
             mantissa * 10u64.pow(exponent as u32) / 4
@@ -52,11 +54,22 @@ async fn known_durations_give_exact_statistics() {
     assert_eq!(s.min_ns, sorted[0]);
     assert_eq!(s.max_ns, sorted[4999]);
     assert_eq!(s.mean_ns, (total + 2500) / 5000);
-    assert!(sorted[0] < sorted[2500] / 10, "the durations should spread widely");
+    assert!(
+        sorted[0] < sorted[2500] / 10,
+        "the durations should spread widely"
+    );
     for (estimate, quantile) in [(s.p50_ns, 0.5), (s.p90_ns, 0.9), (s.p99_ns, 0.99)] {
-        assert_within_bucket_error(estimate, nearest_rank(&sorted, quantile), &format!("p{quantile}"));
+        assert_within_bucket_error(
+            estimate,
+            nearest_rank(&sorted, quantile),
+            &format!("p{quantile}"),
+        );
     }
-    assert!((s.rate_per_sec - 5000.0 / 300.0).abs() < 1e-9, "{}", s.rate_per_sec);
+    assert!(
+        (s.rate_per_sec - 5000.0 / 300.0).abs() < 1e-9,
+        "{}",
+        s.rate_per_sec
+    );
     let other_time = 1000 * 1_000_000u64;
     assert_eq!(report.totals.usage, 6000);
     assert_eq!(report.totals.total_time_ns, total + other_time);
@@ -76,7 +89,10 @@ async fn known_durations_give_exact_statistics() {
 
     // A service that never ran: zeros, not an error.
     let none = stats.service("never.called", range).await.unwrap();
-    assert_eq!((none.stats.usage, none.stats.p99_ns, none.stats.min_ns), (0, 0, 0));
+    assert_eq!(
+        (none.stats.usage, none.stats.p99_ns, none.stats.min_ns),
+        (0, 0, 0)
+    );
     assert_eq!(none.totals.usage, 6000);
 }
 
@@ -93,7 +109,10 @@ async fn two_recorders_add_up_exactly() {
             tasks.push(tokio::spawn(async move {
                 for i in 0..2000u64 {
                     let service = ["a", "b", "c"][(i % 3) as usize];
-                    stats.record(service, Duration::from_micros(1 + i + task * 10_000 + n as u64));
+                    stats.record(
+                        service,
+                        Duration::from_micros(1 + i + task * 10_000 + n as u64),
+                    );
                 }
             }));
         }
@@ -157,7 +176,11 @@ async fn sixty_four_tasks_lose_nothing_while_flushes_run() {
     let flushed = flusher.await.unwrap() + stats.flush().await.unwrap().calls;
     assert_eq!(flushed, 64 * 5000);
     let ranking = stats
-        .top(TimeRange::new(start, start + MINUTE), kvdb_stats::SortBy::Usage, 100)
+        .top(
+            TimeRange::new(start, start + MINUTE),
+            kvdb_stats::SortBy::Usage,
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(ranking.totals.usage, 64 * 5000);
@@ -176,10 +199,16 @@ async fn graceful_shutdown_flushes_everything() {
         stats.record("billing", Duration::from_micros(i + 1));
     }
     let range = TimeRange::new(start, start + MINUTE);
-    assert_eq!(stats.service("billing", range).await.unwrap().stats.usage, 0);
+    assert_eq!(
+        stats.service("billing", range).await.unwrap().stats.usage,
+        0
+    );
     let report = stats.shutdown().await.unwrap();
     assert_eq!(report.calls, 1234);
-    assert_eq!(stats.service("billing", range).await.unwrap().stats.usage, 1234);
+    assert_eq!(
+        stats.service("billing", range).await.unwrap().stats.usage,
+        1234
+    );
 
     // Recording goes on after shutdown, with flushes left to the caller.
     stats.record("billing", Duration::from_micros(5));
@@ -200,7 +229,10 @@ async fn the_background_task_flushes_on_its_interval() {
         if stats.service("quick", range).await.unwrap().stats.usage == 1 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no background flush within 10 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no background flush within 10 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stats.shutdown().await.unwrap();
@@ -210,8 +242,11 @@ async fn the_background_task_flushes_on_its_interval() {
 fn start_outside_a_runtime_is_an_error() {
     let server = kvdb_test::RedisServer::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let store: Arc<dyn kvdb_core::KvStore> =
-        Arc::new(runtime.block_on(kvdb_core::RedisStore::connect(&server.url())).unwrap());
+    let store: Arc<dyn kvdb_core::KvStore> = Arc::new(
+        runtime
+            .block_on(kvdb_core::RedisStore::connect(&server.url()))
+            .unwrap(),
+    );
     // Outside `block_on`: no runtime in this thread's context.
     let err = Stats::start(store, StatsOptions::default()).unwrap_err();
     assert!(matches!(err, kvdb_stats::Error::NoRuntime), "{err}");

@@ -33,7 +33,7 @@ fn record_span(setup: &Setup, stats: &Stats, from: u64, to: u64) -> Vec<Recorded
 }
 
 async fn flush(stats: &Stats) {
-    stats.flush().await.unwrap();
+    stats.flush().await.expect("flush");
 }
 
 #[tokio::test]
@@ -50,16 +50,30 @@ async fn rollups_equal_the_minute_level_answer_at_every_level() {
     let range = TimeRange::new(day - HOUR - 13 * MINUTE, day + 25 * HOUR + 13 * MINUTE);
     setup.set_time(to + HOUR);
     let minutes = stats.top(range, SortBy::Usage, 10).await.unwrap();
-    assert_eq!(minutes.buckets_read, 73 + 24 * 60 + 73, "no rollup yet: all minutes");
-    let whole = stats.top(TimeRange::new(from, to), SortBy::Usage, 10).await.unwrap();
+    assert_eq!(
+        minutes.buckets_read,
+        73 + 24 * 60 + 73,
+        "no rollup yet: all minutes"
+    );
+    let whole = stats
+        .top(TimeRange::new(from, to), SortBy::Usage, 10)
+        .await
+        .unwrap();
     assert_eq!(whole.totals.usage, count);
 
     let report = stats.rollup().await.unwrap();
     assert!(!report.skipped);
     assert_eq!(report.hours, 28);
-    assert_eq!(report.days, 2, "the day before (its last two hours) and the whole day");
+    assert_eq!(
+        report.days, 2,
+        "the day before (its last two hours) and the whole day"
+    );
     let rolled = stats.top(range, SortBy::Usage, 10).await.unwrap();
-    assert_eq!(rolled.buckets_read, 13 + 1 + 1 + 1 + 13, "minutes, an hour, the day, an hour, minutes");
+    assert_eq!(
+        rolled.buckets_read,
+        13 + 1 + 1 + 1 + 13,
+        "minutes, an hour, the day, an hour, minutes"
+    );
     assert_eq!(rolled.services, minutes.services);
     assert_eq!(rolled.totals, minutes.totals);
 
@@ -67,12 +81,19 @@ async fn rollups_equal_the_minute_level_answer_at_every_level() {
     for service in SERVICES {
         let report = stats.service(service, range).await.unwrap();
         assert_eq!(report.buckets_read, 29);
-        let expected = minutes.services.iter().find(|s| s.service == service).unwrap();
+        let expected = minutes
+            .services
+            .iter()
+            .find(|s| s.service == service)
+            .unwrap();
         assert_eq!(&report.stats, expected);
         assert_eq!(report.trend.len(), 1440);
         let trend_usage: u64 = report.trend.iter().map(|p| p.usage).sum();
         let last_day = TimeRange::new(range.end - DAY, range.end);
-        assert_eq!(trend_usage, stats.service(service, last_day).await.unwrap().stats.usage);
+        assert_eq!(
+            trend_usage,
+            stats.service(service, last_day).await.unwrap().stats.usage
+        );
     }
 
     // Each hour bucket equals the direct computation over the calls, and the minute-level
@@ -100,23 +121,22 @@ async fn rollups_equal_the_minute_level_answer_at_every_level() {
 
 /// The same query with the rollup watermarks hidden, so the planner reads every minute.
 async fn minute_level(setup: &Setup, start: u64, end: u64) -> kvdb_stats::Ranking {
+    use kvdb_core::KvStoreExt;
+
     let store = setup.other_store().await;
-    let options = setup.options();
     let marks = format!("{}:{{stats:rollup}}:marks", store.namespace().prefix());
-    let saved: std::collections::HashMap<String, String> =
-        kvdb_core::KvStoreExt::hgetall(&*store, &marks).await.unwrap();
-    kvdb_core::KvStoreExt::del(&*store, &marks).await.unwrap();
-    let ranking = Stats::new(store.clone(), options)
-        .unwrap()
+    let saved: Vec<String> = store.hgetall(&marks).await.expect("HGETALL marks");
+    store.del(&marks).await.expect("DEL marks");
+    let ranking = Stats::new(store.clone(), setup.options())
+        .expect("valid options")
         .top(TimeRange::new(start, end), SortBy::Usage, 10)
         .await
-        .unwrap();
-    let mut restore = kvdb_core::redis::cmd("HSET");
-    restore.arg(&marks);
-    for (field, value) in &saved {
-        restore.arg(field).arg(value);
-    }
-    let _: i64 = kvdb_core::KvStoreExt::query(&*store, &restore).await.unwrap();
+        .expect("minute-level query");
+    let restore = kvdb_core::redis::cmd("HSET")
+        .arg(&marks)
+        .arg(&saved)
+        .clone();
+    let _: i64 = store.query(&restore).await.expect("HSET marks");
     assert_eq!(ranking.buckets_read as u64, (end - start) / 60);
     ranking
 }
@@ -140,7 +160,10 @@ async fn months_roll_up_from_days_and_answer_month_and_year_summaries() {
 
     let report = stats.rollup().await.unwrap();
     assert_eq!((report.hours, report.days, report.months), (3, 3, 1));
-    let summary = stats.summary(Period::Month, at(month_start + 5 * DAY)).await.unwrap();
+    let summary = stats
+        .summary(Period::Month, at(month_start + 5 * DAY))
+        .await
+        .unwrap();
     assert_eq!(summary.buckets_read, 1, "one month bucket");
     assert_eq!(summary.range, TimeRange::new(month_start, month_end));
     assert_eq!(summary.services, before.services);
@@ -148,8 +171,15 @@ async fn months_roll_up_from_days_and_answer_month_and_year_summaries() {
 
     let year = stats.summary(Period::Year, at(month_start)).await.unwrap();
     assert_eq!(year.totals.usage, calls);
-    assert_eq!(year.range.end, month_end + HOUR + MINUTE, "cut at the current minute");
-    let week = stats.summary(Period::Week, at(month_start + 14 * DAY)).await.unwrap();
+    assert_eq!(
+        year.range.end,
+        month_end + HOUR + MINUTE,
+        "cut at the current minute"
+    );
+    let week = stats
+        .summary(Period::Week, at(month_start + 14 * DAY))
+        .await
+        .unwrap();
     assert!(week.buckets_read <= 7, "{}", week.buckets_read);
     assert!(week.totals.usage > 0);
 }
@@ -166,7 +196,11 @@ async fn rollup_is_idempotent_and_runs_once_at_a_time() {
 
     let (a, b) = tokio::join!(stats.rollup(), other.rollup());
     let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!([a.skipped, b.skipped].iter().filter(|s| **s).count(), 1, "{a:?} {b:?}");
+    assert_eq!(
+        [a.skipped, b.skipped].iter().filter(|s| **s).count(),
+        1,
+        "{a:?} {b:?}"
+    );
     assert_eq!(a.hours + b.hours, 3);
     let range = TimeRange::new(day, day + 3 * HOUR);
     let first = stats.top(range, SortBy::Mean, 10).await.unwrap();
@@ -203,7 +237,10 @@ async fn calls_flushed_after_their_hour_was_rolled_up_are_rolled_up_again() {
     assert_eq!(after.buckets_read, 1);
     assert_eq!(after.stats.usage, before.stats.usage + 1);
     assert_eq!(after.stats.max_ns, 9_000_000_000);
-    assert_eq!(after.stats.total_time_ns, before.stats.total_time_ns + 9_000_000_000);
+    assert_eq!(
+        after.stats.total_time_ns,
+        before.stats.total_time_ns + 9_000_000_000
+    );
 }
 
 #[tokio::test]

@@ -83,7 +83,9 @@ impl Setup {
     pub async fn with_server(options: ServerOptions, start: u64) -> Setup {
         let server = RedisServer::start_with(options);
         let store = Arc::new(Counting {
-            inner: RedisStore::connect(&server.url()).await.unwrap(),
+            inner: RedisStore::connect(&server.url())
+                .await
+                .expect("connect to the test server"),
             commands: AtomicUsize::new(0),
             pipelines: AtomicUsize::new(0),
             lose_next_pipeline_reply: AtomicBool::new(false),
@@ -100,25 +102,27 @@ impl Setup {
     /// with a clock set in the past do not expire at once.
     pub fn options(&self) -> StatsOptions {
         let day = Duration::from_secs(86_400);
-        StatsOptions::default()
-            .clock(self.clock.clone())
-            .retention(
-                Retention::default()
-                    .minute(day * 100)
-                    .hour(day * 400)
-                    .day(day * 800)
-                    .month(day * 3000),
-            )
+        StatsOptions::default().clock(self.clock.clone()).retention(
+            Retention::default()
+                .minute(day * 100)
+                .hour(day * 400)
+                .day(day * 800)
+                .month(day * 3000),
+        )
     }
 
     /// Statistics on this setup's store with `options`, without a background task.
     pub fn stats(&self, options: StatsOptions) -> Stats {
-        Stats::new(self.store.clone(), options).unwrap()
+        Stats::new(self.store.clone(), options).expect("valid options")
     }
 
     /// A second, independent connection (another "process").
     pub async fn other_store(&self) -> Arc<dyn KvStore> {
-        Arc::new(RedisStore::connect(&self.server.url()).await.unwrap())
+        Arc::new(
+            RedisStore::connect(&self.server.url())
+                .await
+                .expect("connect to the test server"),
+        )
     }
 
     /// Sets the clock to `unix` seconds.
@@ -138,7 +142,10 @@ pub const DAY: u64 = 86_400;
 /// The start of the UTC day `days_ago` days before today: recent enough that real expiry
 /// times derived from it lie in the future with the test retentions.
 pub fn day_start(days_ago: u64) -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs();
     (now / DAY - days_ago) * DAY
 }
 
@@ -151,5 +158,9 @@ pub fn nearest_rank(sorted: &[u64], quantile: f64) -> u64 {
 /// Asserts `estimate` is within the histogram's bucket error (6.25 %) of `exact`.
 pub fn assert_within_bucket_error(estimate: u64, exact: u64, what: &str) {
     let error = estimate.abs_diff(exact) as f64 / exact as f64;
-    assert!(error <= 0.0625, "{what}: estimate {estimate} vs exact {exact} ({:.2} %)", error * 100.0);
+    assert!(
+        error <= 0.0625,
+        "{what}: estimate {estimate} vs exact {exact} ({:.2} %)",
+        error * 100.0
+    );
 }
