@@ -13,6 +13,9 @@ use crate::{Dict, Error, Result};
 
 type Triple = (String, String, String);
 
+/// The values hash of each system and key.
+type ValueIndexes = HashMap<(String, String), HashMap<Vec<u8>, Vec<u8>>>;
+
 impl Dict {
     /// Reads the whole dictionary in one consistent snapshot and checks every rule and
     /// index: each entry indexed under its system, key and value and nothing else; each
@@ -210,7 +213,7 @@ fn keyed_sets(value: Value) -> Result<HashMap<String, HashSet<String>>> {
 }
 
 /// `{system, key, {value, id...}}...` as a map.
-fn keyed_hashes(value: Value) -> Result<HashMap<(String, String), HashMap<Vec<u8>, Vec<u8>>>> {
+fn keyed_hashes(value: Value) -> Result<ValueIndexes> {
     let Value::Array(items) = value else {
         return Err(Error::Corrupt(String::from("dump: values is not an array")));
     };

@@ -12,19 +12,27 @@ use kvdb_test::RedisServer;
 
 /// Two handles on one dictionary through two connections: `cached` (with a cache) and `plain`.
 async fn two_stores(server: &RedisServer, name: &str) -> (Dict, Dict) {
-    let a: Arc<dyn KvStore> = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
-    let b: Arc<dyn KvStore> = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    let a: Arc<dyn KvStore> = Arc::new(
+        RedisStore::connect(&server.url())
+            .await
+            .expect("test helper"),
+    );
+    let b: Arc<dyn KvStore> = Arc::new(
+        RedisStore::connect(&server.url())
+            .await
+            .expect("test helper"),
+    );
     let cached = Dict::new(a, name)
         .with_cache(CacheOptions::default())
         .await
-        .unwrap();
+        .expect("test helper");
     (cached, Dict::new(b, name))
 }
 
 /// Waits until the cache's generation passes `before`; returns how long that took.
 async fn invalidation_after(dict: &Dict, before: u64) -> Duration {
     let started = Instant::now();
-    while dict.cache_generation().unwrap() <= before {
+    while dict.cache_generation().expect("test helper") <= before {
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "no invalidation within 5 s"
@@ -37,10 +45,19 @@ async fn invalidation_after(dict: &Dict, before: u64) -> Duration {
 /// Makes the translation CRM/currency/EUR -> billing/code/978 through `plain` and waits
 /// until its invalidation reached `cached` (until then, answers read are not stored).
 async fn eur_978(cached: &Dict, plain: &Dict) -> (EntryId, EntryId, kvdb_dict::TranslationId) {
-    let eur = plain.create_entry("CRM", "currency", "EUR").await.unwrap();
-    let code = plain.create_entry("billing", "code", "978").await.unwrap();
-    let before = cached.cache_generation().unwrap();
-    let t = plain.create_translation(eur, code).await.unwrap();
+    let eur = plain
+        .create_entry("CRM", "currency", "EUR")
+        .await
+        .expect("test helper");
+    let code = plain
+        .create_entry("billing", "code", "978")
+        .await
+        .expect("test helper");
+    let before = cached.cache_generation().expect("test helper");
+    let t = plain
+        .create_translation(eur, code)
+        .await
+        .expect("test helper");
     invalidation_after(cached, before).await;
     (eur, code, t)
 }
@@ -48,7 +65,7 @@ async fn eur_978(cached: &Dict, plain: &Dict) -> (EntryId, EntryId, kvdb_dict::T
 async fn value(dict: &Dict) -> Option<String> {
     dict.translate("CRM", "currency", "EUR", "billing", "code")
         .await
-        .unwrap()
+        .expect("test helper")
         .map(|t| t.value.to_string())
 }
 

@@ -55,13 +55,13 @@ async fn editor(dict: Dict, seed: u64) {
         match rng.next() % 8 {
             0 | 1 => expected(dict.create_entry(s, k, v).await),
             2 => {
-                if let Some(id) = dict.find_entry(s, k, v).await.unwrap() {
+                if let Some(id) = dict.find_entry(s, k, v).await.expect("test helper") {
                     let (s2, k2, v2) = rng.triple();
                     expected(dict.edit_entry(id, s2, k2, v2).await);
                 }
             }
             3 => {
-                if let Some(id) = dict.find_entry(s, k, v).await.unwrap() {
+                if let Some(id) = dict.find_entry(s, k, v).await.expect("test helper") {
                     let mode = if rng.next() % 2 == 0 {
                         DeleteMode::Cascade
                     } else {
@@ -106,13 +106,17 @@ async fn translator(dict: Dict, seed: u64) {
             for answer in dict
                 .translate_many(&keys)
                 .await
-                .unwrap()
+                .expect("test helper")
                 .into_iter()
                 .flatten()
             {
                 assert!(VALUES.contains(&answer.value()), "{answer:?}");
             }
-        } else if let Some(answer) = dict.translate(s1, k1, v1, s2, k2).await.unwrap() {
+        } else if let Some(answer) = dict
+            .translate(s1, k1, v1, s2, k2)
+            .await
+            .expect("test helper")
+        {
             assert!(VALUES.contains(&answer.value()), "{answer:?}");
             assert!(answer.source.0 > 0 && answer.target.0 > 0 && answer.translation.0 > 0);
         }

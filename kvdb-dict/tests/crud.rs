@@ -7,7 +7,11 @@ use kvdb_dict::{DeleteMode, Dict, EntryId, Error, TranslationId};
 use kvdb_test::RedisServer;
 
 async fn dict(server: &RedisServer, name: &str) -> Dict {
-    let store: Arc<dyn KvStore> = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    let store: Arc<dyn KvStore> = Arc::new(
+        RedisStore::connect(&server.url())
+            .await
+            .expect("test helper"),
+    );
     Dict::new(store, name)
 }
 

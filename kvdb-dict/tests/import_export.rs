@@ -11,33 +11,51 @@ use kvdb_dict::{
 use kvdb_test::RedisServer;
 
 async fn store(server: &RedisServer) -> Arc<dyn KvStore> {
-    Arc::new(RedisStore::connect(&server.url()).await.unwrap())
+    Arc::new(
+        RedisStore::connect(&server.url())
+            .await
+            .expect("test helper"),
+    )
 }
 
 async fn sample(dict: &Dict) {
-    let eur = dict.create_entry("CRM", "currency", "EUR").await.unwrap();
+    let eur = dict
+        .create_entry("CRM", "currency", "EUR")
+        .await
+        .expect("test helper");
     let usd = dict
         .create_entry("CRM", "currency", "USD:::$")
         .await
-        .unwrap();
+        .expect("test helper");
     let n978 = dict
         .create_entry("billing", "currency_code", "978")
         .await
-        .unwrap();
+        .expect("test helper");
     let n840 = dict
         .create_entry("billing", "currency_code", "840\nline")
         .await
-        .unwrap();
+        .expect("test helper");
     let odd = dict
         .create_entry("sys {x}", "k:::y", "🦀 {\"json\": [1]}")
         .await
-        .unwrap();
-    dict.create_translation(eur, n978).await.unwrap();
-    dict.create_translation(usd, n840).await.unwrap();
-    dict.create_translation(odd, eur).await.unwrap();
+        .expect("test helper");
+    dict.create_translation(eur, n978)
+        .await
+        .expect("test helper");
+    dict.create_translation(usd, n840)
+        .await
+        .expect("test helper");
+    dict.create_translation(odd, eur)
+        .await
+        .expect("test helper");
     // A gap in the ids, to see that they survive.
-    let gone = dict.create_entry("tmp", "tmp", "tmp").await.unwrap();
-    dict.delete_entry(gone, Default::default()).await.unwrap();
+    let gone = dict
+        .create_entry("tmp", "tmp", "tmp")
+        .await
+        .expect("test helper");
+    dict.delete_entry(gone, Default::default())
+        .await
+        .expect("test helper");
 }
 
 #[tokio::test]
@@ -410,5 +428,5 @@ fn big_document(pairs: usize, translations: usize) -> Document {
             )
         })
         .collect();
-    Document::new(list, records).unwrap()
+    Document::new(list, records).expect("test helper")
 }

@@ -7,13 +7,21 @@ use kvdb_dict::{Dict, Document, ImportMode, TranslationKey};
 use kvdb_test::RedisServer;
 
 async fn dict(server: &RedisServer, name: &str) -> Dict {
-    let store: Arc<dyn KvStore> = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    let store: Arc<dyn KvStore> = Arc::new(
+        RedisStore::connect(&server.url())
+            .await
+            .expect("test helper"),
+    );
     Dict::new(store, name)
 }
 
 /// How many times the server ran each command, from INFO commandstats.
 async fn calls(dict: &Dict, command: &str) -> i64 {
-    let stats = dict.store().info_section("commandstats").await.unwrap();
+    let stats = dict
+        .store()
+        .info_section("commandstats")
+        .await
+        .expect("test helper");
     match stats.get(&format!("cmdstat_{command}")) {
         Some(InfoValue::Map(m)) => m.get("calls").and_then(|c| c.as_i64()).unwrap_or(0),
         _ => 0,

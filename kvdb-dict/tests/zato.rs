@@ -11,13 +11,13 @@ use kvdb_test::RedisServer;
 
 fn fixture(name: &str) -> Vec<u8> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    std::fs::read(dir.join(name)).unwrap()
+    std::fs::read(dir.join(name)).expect("test helper")
 }
 
 fn bz2(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
+    encoder.write_all(bytes).expect("test helper");
+    encoder.finish().expect("test helper")
 }
 
 /// A Zato-style export: ids as Zato's hashes held them (strings in translations), a value
