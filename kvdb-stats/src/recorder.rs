@@ -15,7 +15,6 @@ use std::time::Duration;
 use crate::aggregate::Aggregate;
 use crate::call::{nanos, Call, SlowCall};
 use crate::hasher::FxBuildHasher;
-use crate::range::unix_secs;
 use crate::{Clock, StatsOptions};
 
 type ShardMap = HashMap<Box<str>, Entry, FxBuildHasher>;
@@ -108,8 +107,7 @@ impl Recorder {
         if service.is_empty() {
             return;
         }
-        let now = self.clock.now();
-        let minute = unix_secs(now) / 60;
+        let minute = self.clock.unix_seconds() / 60;
         let nanos = nanos(duration);
         let mut map = self.shard().lock();
         let update = |entry: &mut Entry| {
@@ -121,6 +119,7 @@ impl Recorder {
                 if entry.slow.len() == self.slow_kept {
                     entry.slow.pop_front();
                 }
+                let now = self.clock.now();
                 let slow = SlowCall::of(&call, now, entry.threshold_ns, self.sample_max_bytes);
                 entry.slow.push_back(slow);
             }
