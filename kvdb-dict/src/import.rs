@@ -17,6 +17,10 @@
 //! staging data; for dictionaries, which change rarely and are modest in size, one
 //! transaction is the simpler and safer choice.
 //!
+//! Both modes are idempotent: importing the same document twice leaves the same dictionary.
+//! So when an import fails with a retryable error (a timeout or a lost connection while
+//! EXEC ran, after which it may or may not have been applied), running it again is safe.
+//!
 //! A merge goes out the same way, as calls of `merge.lua` inside one MULTI/EXEC, a thousand
 //! records per call: entries are matched by their parts on the server, missing ones created,
 //! then translations created or re-pointed. Being one transaction, it needs no read of the

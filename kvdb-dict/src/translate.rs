@@ -31,9 +31,16 @@ impl Dict {
             },
             None => None,
         };
+        let Some(seen) = seen else {
+            // No cache: the field goes straight into the command, with no copy of its own.
+            let mut cmd = redis::cmd("HGET");
+            cmd.arg(&self.names().lookup);
+            with_lookup_field(parts, |field| cmd.arg(field));
+            return answer(&self.store().req_command(&cmd).await?);
+        };
         let field = lookup_field(parts);
         let answer = self.fetch(&field).await?;
-        if let (Some(cache), Some(seen)) = (self.cache(), seen) {
+        if let Some(cache) = self.cache() {
             cache.insert(&field, answer.clone(), seen);
         }
         Ok(answer)

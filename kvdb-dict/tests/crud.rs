@@ -398,3 +398,21 @@ async fn editing_an_entry_keeps_its_translations_pointing_at_it() {
     }
     assert!(dict.verify().await.unwrap().is_empty());
 }
+
+/// The CLI, benchmarks and services spawn dictionary calls on multi-threaded runtimes.
+#[allow(dead_code)]
+fn futures_are_send(dict: Dict, doc: kvdb_dict::Document) {
+    fn send<T: Send>(_: T) {}
+    send(dict.translate("a", "b", "c", "d", "e"));
+    send(dict.translate_many(&[]));
+    send(dict.create_entry("a", "b", "c"));
+    send(dict.create_translation(EntryId(1), EntryId(2)));
+    send(dict.delete_entry(EntryId(1), DeleteMode::Cascade));
+    send(dict.clone().with_cache(Default::default()));
+    send(dict.export());
+    send(dict.verify());
+    send(async move {
+        dict.import_with_progress(&doc, Default::default(), |_| {})
+            .await
+    });
+}
