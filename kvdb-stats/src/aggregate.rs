@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::histogram::Histogram;
 
-/// The field of the all-services usage total.
+/// The field of the all-services usage total (`lua/merge_bucket.lua` writes it too).
 pub(crate) const ALL_USAGE: &str = "U";
 /// The field of the all-services total time.
 pub(crate) const ALL_TIME: &str = "T";
@@ -86,14 +86,26 @@ impl Aggregate {
             .unwrap_or(0)
     }
 
+    /// The values of this service's five fields (`u`, `t`, `n`, `x`, `h`, in that order).
+    pub(crate) fn values(&self) -> [String; 5] {
+        [
+            self.usage.to_string(),
+            self.total_ns.to_string(),
+            self.min().to_string(),
+            self.max_ns.to_string(),
+            self.histogram.encode(),
+        ]
+    }
+
     /// The five fields of this service in a bucket hash, as `(field, value)` pairs.
     pub(crate) fn fields(&self, service: &str) -> [(String, String); 5] {
+        let [u, t, n, x, h] = self.values();
         [
-            (format!("u:{service}"), self.usage.to_string()),
-            (format!("t:{service}"), self.total_ns.to_string()),
-            (format!("n:{service}"), self.min().to_string()),
-            (format!("x:{service}"), self.max_ns.to_string()),
-            (format!("h:{service}"), self.histogram.encode()),
+            (format!("u:{service}"), u),
+            (format!("t:{service}"), t),
+            (format!("n:{service}"), n),
+            (format!("x:{service}"), x),
+            (format!("h:{service}"), h),
         ]
     }
 

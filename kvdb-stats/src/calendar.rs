@@ -48,7 +48,7 @@ pub(crate) fn month_of(unix_secs: u64) -> u64 {
 pub(crate) fn month_start(month: u64) -> u64 {
     let year = 1970 + (month / 12) as i64;
     let days = days_from_civil(year, (month % 12) as u32 + 1, 1);
-    days.max(0) as u64 * DAY
+    (days.max(0) as u64).saturating_mul(DAY)
 }
 
 #[cfg(test)]

@@ -134,7 +134,10 @@ mod tests {
             let seconds = SystemClock.unix_seconds();
             let after = unix_secs(SystemTime::now());
             // The ticking counter may lag a second boundary by a moment, never more.
-            assert!(seconds + 1 >= before && seconds <= after, "{before} {seconds} {after}");
+            assert!(
+                seconds + 1 >= before && seconds <= after,
+                "{before} {seconds} {after}"
+            );
         }
     }
 

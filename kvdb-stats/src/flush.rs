@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use kvdb_core::{KvStore, Pipeline, Script};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, ALL_TIME, ALL_USAGE};
+use crate::aggregate::Aggregate;
 use crate::keys::Keys;
 use crate::recorder::Drained;
 use crate::{Level, StatsOptions};
@@ -81,7 +81,10 @@ impl BatchBuilder {
         let mut hours = Vec::new();
         let buckets = drained.minutes.len();
         for (minute, services) in drained.minutes {
-            let expire_at_ms = (Level::Minute.end_of(minute) + minute_ttl).saturating_mul(1000);
+            let expire_at_ms = Level::Minute
+                .end_of(minute)
+                .saturating_add(minute_ttl)
+                .saturating_mul(1000);
             let keys = [
                 self.keys.data(Level::Minute, minute),
                 self.keys.applied(Level::Minute, minute),
@@ -105,12 +108,7 @@ impl BatchBuilder {
                 ]);
                 for (service, aggregate) in chunk {
                     args.push(service.clone());
-                    args.extend(
-                        aggregate
-                            .fields(service)
-                            .into_iter()
-                            .map(|(_, value)| value),
-                    );
+                    args.extend(aggregate.values());
                 }
                 pipeline.invoke_script(&MERGE_BUCKET, &keys, &args).ignore();
             }
@@ -123,10 +121,6 @@ impl BatchBuilder {
             }
         }
         let slow_calls = self.push_slow_calls(&mut pipeline, drained.slow, options);
-        debug_assert!(
-            ALL_USAGE == "U" && ALL_TIME == "T",
-            "merge_bucket.lua's fields"
-        );
         Batch {
             pipeline,
             calls: batch_calls,

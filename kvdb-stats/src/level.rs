@@ -130,13 +130,13 @@ impl Period {
         let (start, end) = match self {
             Period::Day => {
                 let start = Level::Day.floor(unix_secs);
-                (start, start + DAY)
+                (start, start.saturating_add(DAY))
             }
             Period::Week => {
                 // 1970-01-01 was a Thursday: Monday-based weekday = (days + 3) mod 7.
                 let monday = days - (days + 3).rem_euclid(7);
-                let start = monday.max(0) as u64 * DAY;
-                (start, start + 7 * DAY)
+                let start = (monday.max(0) as u64).saturating_mul(DAY);
+                (start, start.saturating_add(7 * DAY))
             }
             Period::Month => {
                 let month = Level::Month.bucket_of(unix_secs);
@@ -144,8 +144,8 @@ impl Period {
             }
             Period::Year => {
                 let (year, _, _) = civil_from_days(days);
-                let start = days_from_civil(year, 1, 1).max(0) as u64 * DAY;
-                let end = days_from_civil(year + 1, 1, 1).max(0) as u64 * DAY;
+                let start = (days_from_civil(year, 1, 1).max(0) as u64).saturating_mul(DAY);
+                let end = (days_from_civil(year + 1, 1, 1).max(0) as u64).saturating_mul(DAY);
                 (start, end)
             }
         };
@@ -201,6 +201,23 @@ mod tests {
         assert_eq!(week.start, 1_708_905_600); // Monday 2024-02-26
         assert_eq!(Period::Week.containing(week.start).start, week.start);
         assert_eq!(Period::Week.containing(week.start - 1).end, week.start);
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        for period in [Period::Day, Period::Week, Period::Month, Period::Year] {
+            let range = period.containing(u64::MAX);
+            assert!(range.start <= range.end, "{period:?}");
+            assert_eq!(period.containing(0).start, 0);
+        }
+        for level in Level::ALL {
+            assert!(
+                level.end_of(level.bucket_of(u64::MAX))
+                    >= level.start_of(level.bucket_of(u64::MAX))
+            );
+        }
+        let range = TimeRange::new(u64::MAX - 5, u64::MAX).to_minutes();
+        assert!(range.start <= range.end);
     }
 
     #[test]

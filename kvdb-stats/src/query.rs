@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use kvdb_core::{KvStore, KvStoreExt, Pipeline};
 
-use crate::aggregate::{Aggregate, Bucket};
+use crate::aggregate::{Aggregate, Bucket, ALL_TIME, ALL_USAGE};
 use crate::keys::Keys;
 use crate::plan::{plan, Availability, Plan};
 use crate::report::{Ranking, ServiceReport, ServiceStats, SortBy, Totals, TrendPoint};
@@ -58,8 +58,8 @@ impl Reader<'_> {
             pipe.cmd("HMGET")
                 .arg(self.keys.data(*level, *id))
                 .arg(&fields)
-                .arg("U")
-                .arg("T");
+                .arg(ALL_USAGE)
+                .arg(ALL_TIME);
         }
         let trend_start = plan
             .range

@@ -57,7 +57,10 @@ impl TimeRange {
 
     /// The range widened to whole minutes.
     pub(crate) fn to_minutes(self) -> TimeRange {
-        TimeRange::new(self.start / 60 * 60, self.end.div_ceil(60) * 60)
+        TimeRange::new(
+            self.start / 60 * 60,
+            self.end.div_ceil(60).saturating_mul(60),
+        )
     }
 }
 

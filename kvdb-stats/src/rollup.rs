@@ -253,8 +253,10 @@ async fn recompute(
         return Ok(false);
     }
     let key = keys.data(level, id);
-    let expire_at_ms =
-        (level.end_of(id) + options.retention.of(level).as_secs()).saturating_mul(1000);
+    let expire_at_ms = level
+        .end_of(id)
+        .saturating_add(options.retention.of(level).as_secs())
+        .saturating_mul(1000);
     let mut write = Pipeline::new();
     write
         .atomic()

@@ -258,12 +258,19 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         let drained = self.recorder.drain();
+        let pending = self
+            .flush
+            .get_mut()
+            .pending
+            .as_ref()
+            .map_or(0, |batch| batch.calls);
         let calls: u64 = drained
             .minutes
             .values()
             .flat_map(|services| services.values())
             .map(|aggregate| aggregate.usage)
-            .sum();
+            .sum::<u64>()
+            + pending;
         if calls > 0 {
             tracing::warn!(
                 calls,
