@@ -17,6 +17,9 @@ pub const FORMAT_NAME: &str = "kvdb-dict";
 /// The `version` field of kvdb's own export, which this crate writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// The highest id a document may hold: ids are exact in the scripts' Lua numbers up to 2^53.
+pub(crate) const MAX_ID: u64 = 1 << 53;
+
 /// The most bytes a compressed document may expand to (a guard against decompression bombs).
 const MAX_EXPANDED: u64 = 1 << 30;
 
@@ -295,8 +298,8 @@ pub(crate) fn validate_entries(entries: &[Entry], names: &Names) -> Result<()> {
         let at = |field: &str, reason: &str| {
             invalid(&format!("{}[{i}].{field}", names.entries), Some(i), reason)
         };
-        if e.id.0 == 0 {
-            return Err(at("id", "must be a positive integer"));
+        if e.id.0 == 0 || e.id.0 > MAX_ID {
+            return Err(at("id", "must be a positive integer no greater than 2^53"));
         }
         if let Some(first) = ids.insert(e.id, i) {
             return Err(at(
@@ -345,8 +348,8 @@ pub(crate) fn validate_translations(
                 reason,
             )
         };
-        if t.id.0 == 0 {
-            return Err(at("id", "must be a positive integer"));
+        if t.id.0 == 0 || t.id.0 > MAX_ID {
+            return Err(at("id", "must be a positive integer no greater than 2^53"));
         }
         if let Some(first) = ids.insert(t.id, i) {
             return Err(at(
@@ -443,8 +446,8 @@ fn id_value(value: Option<&Value>) -> std::result::Result<Option<u64>, &'static 
         Some(_) => None,
     };
     match id {
-        Some(id) if id > 0 => Ok(Some(id)),
-        _ => Err("must be a positive integer"),
+        Some(id) if id > 0 && id <= MAX_ID => Ok(Some(id)),
+        _ => Err("must be a positive integer no greater than 2^53"),
     }
 }
 
@@ -460,7 +463,14 @@ pub(crate) fn optional_counter(
         Some(Value::String(s)) => s.trim().parse().ok(),
         Some(_) => None,
     }
-    .ok_or_else(|| invalid(location, None, "must be a non-negative integer"))
+    .filter(|n| *n <= MAX_ID)
+    .ok_or_else(|| {
+        invalid(
+            location,
+            None,
+            "must be a non-negative integer no greater than 2^53",
+        )
+    })
 }
 
 /// A top-level list; `required` says whether it may be absent (then it is empty).

@@ -430,3 +430,39 @@ fn big_document(pairs: usize, translations: usize) -> Document {
         .collect();
     Document::new(list, records).expect("test helper")
 }
+
+#[tokio::test]
+async fn large_ids_survive_the_scripts() {
+    let server = RedisServer::start();
+    let dict = Dict::new(store(&server).await, "large-ids");
+    let big = 100_000_000_000_000; // 10^14: Lua's tostring would print 1e+14
+    let doc = Document::new(
+        vec![
+            Entry::new(EntryId(big), "s", "k", "v"),
+            Entry::new(EntryId(big + 1), "t", "k", "w"),
+        ],
+        vec![TranslationRecord::new(
+            TranslationId(big),
+            EntryId(big),
+            EntryId(big + 1),
+        )],
+    )
+    .unwrap();
+    dict.import(&doc, ImportMode::Replace).await.unwrap();
+    let x = dict.create_entry("s", "k", "x").await.unwrap();
+    let y = dict.create_entry("t", "k", "y").await.unwrap();
+    assert_eq!((x, y), (EntryId(big + 2), EntryId(big + 3)));
+    assert_eq!(
+        dict.create_translation(x, y).await.unwrap(),
+        TranslationId(big + 1)
+    );
+    assert_eq!(
+        dict.translate("s", "k", "v", "t", "k")
+            .await
+            .unwrap()
+            .unwrap()
+            .source,
+        EntryId(big)
+    );
+    assert!(dict.verify().await.unwrap().is_empty());
+}

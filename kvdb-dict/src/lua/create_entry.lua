@@ -4,7 +4,7 @@ local existing = redis.call('HGET', values_key(s, k), v)
 if existing then return {'duplicate-entry', existing} end
 local id
 repeat
-  id = tostring(redis.call('INCR', LAST_ENTRY))
+  id = string.format('%d', redis.call('INCR', LAST_ENTRY))
 until redis.call('HEXISTS', ENTRIES, id) == 0
 redis.call('HSET', ENTRIES, id, enc(s, k, v))
 index_entry({id = id, s = s, k = k, v = v})

@@ -22,7 +22,7 @@ if mode == 'entries' then
     local id = redis.call('HGET', values_key(s, k), v)
     if not id then
       repeat
-        id = tostring(redis.call('INCR', LAST_ENTRY))
+        id = string.format('%d', redis.call('INCR', LAST_ENTRY))
       until redis.call('HEXISTS', ENTRIES, id) == 0
       redis.call('HSET', ENTRIES, id, enc(s, k, v))
       index_entry({id = id, s = s, k = k, v = v})
@@ -52,7 +52,7 @@ for i = 2, #ARGV, 2 do
   else
     local tid
     repeat
-      tid = tostring(redis.call('INCR', LAST_TRANSLATION))
+      tid = string.format('%d', redis.call('INCR', LAST_TRANSLATION))
     until redis.call('HEXISTS', TRANSLATIONS, tid) == 0
     redis.call('HSET', TRANSLATIONS, tid, e1.id .. ':' .. e2.id)
     redis.call('HSET', LOOKUP, field, translation_payload(tid, e1, e2))

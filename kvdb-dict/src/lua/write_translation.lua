@@ -46,7 +46,7 @@ if current then
   fields[#fields + 1] = remove_translation(current, c1, c2)
 else
   repeat
-    tid = tostring(redis.call('INCR', LAST_TRANSLATION))
+    tid = string.format('%d', redis.call('INCR', LAST_TRANSLATION))
   until redis.call('HEXISTS', TRANSLATIONS, tid) == 0
 end
 redis.call('HSET', TRANSLATIONS, tid, e1.id .. ':' .. e2.id)
