@@ -116,3 +116,19 @@ async fn ranges_beyond_retention_are_reported() {
     assert!(ranking.services.is_empty());
     assert_eq!(ranking.buckets_read, 0);
 }
+
+#[tokio::test]
+async fn hours_whose_minutes_expired_before_a_rollup_are_dropped_not_shrunk() {
+    let start = day_start(1) + 2 * HOUR;
+    let setup = Setup::new(start).await;
+    let stats = setup.stats(StatsOptions::default().clock(setup.clock.clone()));
+    stats.record("svc", Duration::from_millis(1));
+    stats.flush().await.unwrap();
+    // No rollup for three days: longer than the minutes' two-day retention.
+    setup.set_time(start + 3 * DAY);
+    let report = stats.rollup().await.unwrap();
+    assert_eq!((report.hours, report.expired), (0, 1));
+    // Handled: the next run has nothing left to do.
+    let again = stats.rollup().await.unwrap();
+    assert_eq!((again.hours, again.expired), (0, 0));
+}
