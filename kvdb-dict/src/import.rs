@@ -226,14 +226,28 @@ fn merge_commands(keys: &Keys, document: &Document) -> Vec<(Cmd, usize)> {
     for chunk in document.entries().chunks(FIELDS_PER_COMMAND) {
         let mut cmd = call("entries");
         for e in chunk {
-            cmd.arg(e.id.0).arg(&e.system).arg(&e.key).arg(&e.value);
+            cmd.arg(&e.system).arg(&e.key).arg(&e.value);
         }
         out.push((cmd, chunk.len()));
     }
+    // Translations name their entries by parts: the ids of the document are its own.
+    let by_id: HashMap<EntryId, &Entry> = document.entries().iter().map(|e| (e.id, e)).collect();
     for chunk in document.translations().chunks(FIELDS_PER_COMMAND) {
         let mut cmd = call("translations");
         for t in chunk {
-            cmd.arg(t.source.0).arg(t.target.0);
+            let (Some(source), Some(target)) = (by_id.get(&t.source), by_id.get(&t.target)) else {
+                continue; // Documents are checked: every translation has its entries.
+            };
+            for part in [
+                &source.system,
+                &source.key,
+                &source.value,
+                &target.system,
+                &target.key,
+                &target.value,
+            ] {
+                cmd.arg(part);
+            }
         }
         out.push((cmd, chunk.len()));
     }
