@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use crate::hasher::FxBuildHasher;
 use crate::histogram::Histogram;
 
 /// The field of the all-services usage total (`lua/merge_bucket.lua` writes it too).
@@ -143,42 +144,56 @@ pub(crate) struct Bucket {
 
 impl Bucket {
     /// Parses a bucket hash as HGETALL returns it. `Err` says which field is malformed.
+    #[cfg(test)]
     pub(crate) fn from_hash(hash: &HashMap<String, String>) -> Result<Bucket, String> {
-        let total = |field: &str| -> Result<u64, String> {
-            hash.get(field)
-                .map(|v| {
-                    v.parse::<u64>()
-                        .map_err(|_| format!("field {field} is {v:?}"))
-                })
-                .transpose()
-                .map(|v| v.unwrap_or(0))
-        };
-        let mut bucket = Bucket {
-            services: HashMap::new(),
-            all_usage: total(ALL_USAGE)?,
-            all_time_ns: total(ALL_TIME)?,
-        };
-        for (field, _) in hash.iter().filter(|(f, _)| f.starts_with("u:")) {
-            let service = &field[2..];
-            let get = |kind: char| hash.get(&format!("{kind}:{service}")).map(String::as_str);
-            let aggregate =
-                Aggregate::from_values([get('u'), get('t'), get('n'), get('x'), get('h')])
-                    .map_err(|what| format!("the {what} of service {service:?} is malformed"))?;
-            bucket.services.insert(service.to_owned(), aggregate);
-        }
+        let mut bucket = Bucket::default();
+        bucket.absorb(hash)?;
         Ok(bucket)
     }
 
-    /// Adds another bucket into this one.
-    pub(crate) fn merge(&mut self, other: &Bucket) {
-        self.all_usage += other.all_usage;
-        self.all_time_ns = self.all_time_ns.saturating_add(other.all_time_ns);
-        for (service, aggregate) in &other.services {
-            self.services
-                .entry(service.clone())
-                .or_default()
-                .merge(aggregate);
+    /// Adds a bucket hash as HGETALL returns it into this bucket, in one pass over its
+    /// fields (a query over a day of 1,000 services parses over 100,000 of them). `Err`
+    /// says which field is malformed.
+    pub(crate) fn absorb(&mut self, hash: &HashMap<String, String>) -> Result<(), String> {
+        let total = |field: &str, value: &str| {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("field {field} is {value:?}"))
+        };
+        let mut services: HashMap<&str, [Option<&str>; 5], FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(hash.len() / 5 + 1, FxBuildHasher::default());
+        for (field, value) in hash {
+            let slot = match field.as_bytes() {
+                [b'u', b':', ..] => 0,
+                [b't', b':', ..] => 1,
+                [b'n', b':', ..] => 2,
+                [b'x', b':', ..] => 3,
+                [b'h', b':', ..] => 4,
+                _ => {
+                    if field == ALL_USAGE {
+                        self.all_usage += total(field, value)?;
+                    } else if field == ALL_TIME {
+                        self.all_time_ns = self.all_time_ns.saturating_add(total(field, value)?);
+                    }
+                    continue;
+                }
+            };
+            services.entry(&field[2..]).or_default()[slot] = Some(value);
         }
+        for (service, values) in services {
+            let aggregate = Aggregate::from_values(values)
+                .map_err(|what| format!("the {what} of service {service:?} is malformed"))?;
+            if aggregate.usage == 0 {
+                continue;
+            }
+            match self.services.get_mut(service) {
+                Some(existing) => existing.merge(&aggregate),
+                None => {
+                    self.services.insert(service.to_owned(), aggregate);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The bucket as hash fields, for writing a rolled-up bucket.

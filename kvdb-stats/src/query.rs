@@ -136,9 +136,9 @@ impl Reader<'_> {
         };
         let mut merged = Bucket::default();
         for ((level, id), hash) in plan.buckets.iter().zip(&hashes) {
-            let bucket = Bucket::from_hash(hash)
+            merged
+                .absorb(hash)
                 .map_err(|reason| malformed(self.keys.data(*level, *id), reason))?;
-            merged.merge(&bucket);
         }
         let totals = Totals {
             usage: merged.all_usage,

@@ -243,11 +243,10 @@ async fn recompute(
     let hashes: Vec<HashMap<String, String>> = read.query(store).await?;
     let mut merged = Bucket::default();
     for (source_id, hash) in (first..end).zip(&hashes) {
-        let bucket = Bucket::from_hash(hash).map_err(|reason| Error::Malformed {
+        merged.absorb(hash).map_err(|reason| Error::Malformed {
             key: keys.data(source, source_id),
             reason,
         })?;
-        merged.merge(&bucket);
     }
     if merged.services.is_empty() {
         return Ok(false);
