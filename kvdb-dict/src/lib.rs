@@ -77,7 +77,8 @@
 //!   `translations.rs` (translations), `translate.rs` (translate, batch, cached).
 //! - [`CacheOptions`] (`cache.rs`): the local cache and why it never serves a stale answer
 //!   after its invalidation arrived.
-//! - [`Document`] (`document.rs`, `zato.rs`): import documents, checked record by record;
+//! - [`Document`] (`document.rs`, `zato.rs`, `record.rs`): import documents, checked record
+//!   by record;
 //!   `import.rs` ([`ImportMode`], [`ImportProgress`]) writes them in one MULTI/EXEC;
 //!   `export.rs` reads a consistent snapshot.
 //! - `verify.rs`: [`Dict::verify`], every rule and index checked.
@@ -97,6 +98,7 @@ mod export;
 mod id;
 mod import;
 mod keys;
+mod record;
 mod scripts;
 mod translate;
 mod translation;

@@ -12,9 +12,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::document::{
-    invalid, list, optional_counter, validate_entries, validate_translations, Names, Record,
-};
+use crate::document::{validate_entries, validate_translations, Names};
+use crate::record::{invalid, list, optional_counter, Record};
 use crate::{Document, DocumentFormat, Entry, EntryId, Result, TranslationId, TranslationRecord};
 
 /// The start of every translation key in Zato's export.
