@@ -9,7 +9,7 @@ use kvdb_core::{KvStore, Pipeline};
 
 use crate::envelope::{after_ms, now_ms};
 use crate::queue_ref::{
-    queue_registry, topic_channel, topic_registry, topic_space, validate_name, QueueRef,
+    queue_registry, topic_channel, topic_registry, topic_space, validate_name, QueueKeys, QueueRef,
 };
 use crate::scripts;
 use crate::stats::Published;
@@ -116,12 +116,16 @@ impl Broker {
         let now = now_ms();
         let mut pipe = redis::pipe();
         let mut ids = Vec::with_capacity(batch.len());
-        let mut per_queue: BTreeMap<String, u64> = BTreeMap::new();
+        // Per queue: its keys (made once per batch) and how many messages it gets.
+        let mut per_queue: BTreeMap<String, (QueueKeys, u64)> = BTreeMap::new();
         for invocation in batch {
             let (envelope, queue) = self.envelope_for(invocation, now)?;
-            let keys = QueueRef::Queue(queue.clone()).keys(self.namespace());
             let encoded = Encoded::new(&envelope);
             self.check_size(&envelope.target, encoded.payload.len())?;
+            let (keys, count) = per_queue.entry(queue).or_insert_with_key(|queue| {
+                (QueueRef::Queue(queue.clone()).keys(self.namespace()), 0)
+            });
+            *count += 1;
             match envelope.deliver_at {
                 Some(due) => {
                     pipe.cmd("ZADD")
@@ -133,7 +137,6 @@ impl Broker {
                     pipe.add_command(encoded.xadd(&keys.stream));
                 }
             }
-            *per_queue.entry(queue).or_default() += 1;
             ids.push(envelope.id);
         }
         let new_queues: Vec<&String> = {
@@ -143,8 +146,7 @@ impl Broker {
                 .filter(|queue| !registered.contains(*queue))
                 .collect()
         };
-        for (queue, count) in &per_queue {
-            let keys = QueueRef::Queue(queue.clone()).keys(self.namespace());
+        for (keys, count) in per_queue.values() {
             pipe.cmd("HINCRBY")
                 .arg(&keys.stats)
                 .arg("sent")
@@ -208,8 +210,7 @@ impl Broker {
             &[&subs],
             &[
                 prefix.as_bytes(),
-                &encoded.meta,
-                &encoded.payload,
+                &encoded.packed(),
                 channel.as_bytes(),
                 &blob,
             ],

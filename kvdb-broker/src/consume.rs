@@ -4,9 +4,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use kvdb_core::redis::{self, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -14,7 +15,7 @@ use crate::control::ErrorBackoff;
 use crate::envelope::{after_ms, now_ms};
 use crate::queue_ref::{queue_registry, GROUP};
 use crate::settle::QueueCtx;
-use crate::wire::{self, pack, RawEntry};
+use crate::wire::{self, repack, RawEntry};
 use crate::{DeadLetterKind, Envelope, ExpiredPolicy, InvokeOptions, QueueRef};
 
 /// Header of a callback message: the id of the message whose handler produced the result.
@@ -74,16 +75,10 @@ pub(crate) async fn run_queue(ctx: Arc<QueueCtx>, permits: Arc<Semaphore>) -> us
             }
         };
         match reply {
+            Ok(Value::Nil) => errors.reset(),
             Ok(reply) => {
                 errors.reset();
-                for entry in wire::read_reply_entries(reply) {
-                    let permit = held.split(1);
-                    let ctx = ctx.clone();
-                    tasks.spawn(async move {
-                        process(&ctx, entry).await;
-                        drop(permit);
-                    });
-                }
+                tasks.spawn(run_batch(ctx.clone(), reply, held));
             }
             Err(err) if err.server_code() == Some("NOGROUP") => {
                 tracing::info!(queue = %ctx.queue, "the queue's group is gone; making it again");
@@ -112,6 +107,23 @@ pub(crate) async fn run_queue(ctx: Arc<QueueCtx>, permits: Arc<Semaphore>) -> us
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     abandoned
+}
+
+/// Handles one fetched batch: its messages run concurrently inside this one task (no task
+/// per message, so no wake-up of another thread per message), each giving its permit back
+/// when done; permits the batch did not need go back at once.
+async fn run_batch(ctx: Arc<QueueCtx>, reply: Value, mut held: OwnedSemaphorePermit) {
+    let mut running = FuturesUnordered::new();
+    for entry in wire::read_reply_entries(reply) {
+        let permit = held.split(1);
+        let ctx = &ctx;
+        running.push(async move {
+            process(ctx, entry).await;
+            drop(permit);
+        });
+    }
+    drop(held);
+    while running.next().await.is_some() {}
 }
 
 /// Makes the queue's consumer group (reading from the start, so nothing sent before any
@@ -226,11 +238,12 @@ async fn fail(ctx: &QueueCtx, entry: &RawEntry, attempt: u32, reason: &str) {
     }
     tracing::debug!(queue = %ctx.queue, id = %entry.id, attempt, "retrying: {reason}");
     let due = after_ms(now_ms(), policy.backoff(attempt));
-    let member = pack(
+    // The entry decoded before the handler ran, so it repacks.
+    let member = repack(
+        entry.packed().unwrap_or_default(),
         attempt.saturating_add(1),
-        entry.field("m").unwrap_or_default(),
-        entry.field("p").unwrap_or_default(),
-    );
+    )
+    .unwrap_or_default();
     ctx.retry(&entry.id, due, member, "retried").await;
 }
 
@@ -251,11 +264,7 @@ async fn no_handler(ctx: &QueueCtx, entry: &RawEntry, envelope: &Envelope, now: 
     }
     let step = (grace / 4).max(ctx.options.poll_interval);
     let wait = Duration::from_millis(give_up_at - now).min(step);
-    let member = pack(
-        envelope.attempt,
-        entry.field("m").unwrap_or_default(),
-        entry.field("p").unwrap_or_default(),
-    );
+    let member = entry.packed().unwrap_or_default().to_vec();
     ctx.retry(&entry.id, after_ms(now, wait), member, "").await;
 }
 

@@ -17,9 +17,16 @@ use crate::payload::Payload;
 pub struct MessageId(String);
 
 impl MessageId {
-    /// A new, unique id.
+    /// A new, unique id: the current time in milliseconds and 74 random bits.
     pub fn new() -> MessageId {
-        MessageId(uuid::Uuid::now_v7().to_string())
+        let random = RANDOM.with(|cell| {
+            let mut state = cell.get();
+            let bytes = state.next_bytes();
+            cell.set(state);
+            bytes
+        });
+        let uuid = uuid::Builder::from_unix_timestamp_millis(now_ms(), &random).into_uuid();
+        MessageId(uuid.hyphenated().to_string())
     }
 
     /// The id as text.
@@ -128,6 +135,42 @@ impl Envelope {
     }
 }
 
+thread_local! {
+    /// Random bits for ids: seeded once per thread from the operating system (through a v4
+    /// UUID), then a xorshift generator, so an id costs no system call.
+    static RANDOM: std::cell::Cell<Xorshift> = std::cell::Cell::new(Xorshift::seeded());
+}
+
+/// xorshift128+: fast, and random enough for the random part of an id (uniqueness, not
+/// secrecy).
+#[derive(Clone, Copy)]
+struct Xorshift([u64; 2]);
+
+impl Xorshift {
+    fn seeded() -> Xorshift {
+        let seed = uuid::Uuid::new_v4().as_u128();
+        // The state must not be all zeros.
+        Xorshift([(seed >> 64) as u64 | 1, seed as u64])
+    }
+
+    fn next(&mut self) -> u64 {
+        let [mut a, b] = self.0;
+        let result = a.wrapping_add(b);
+        a ^= a << 23;
+        self.0 = [b, a ^ b ^ (a >> 17) ^ (b >> 26)];
+        result
+    }
+
+    fn next_bytes(&mut self) -> [u8; 10] {
+        let high = self.next().to_le_bytes();
+        let low = self.next().to_le_bytes();
+        let mut out = [0u8; 10];
+        out[..8].copy_from_slice(&high);
+        out[8..].copy_from_slice(&low[..2]);
+        out
+    }
+}
+
 /// Milliseconds since the Unix epoch, by this machine's clock.
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
@@ -139,4 +182,19 @@ pub(crate) fn now_ms() -> u64 {
 /// `now + after` in milliseconds, saturating.
 pub(crate) fn after_ms(now: u64, after: Duration) -> u64 {
     now.saturating_add(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_version_7_uuids() {
+        let ids: std::collections::HashSet<MessageId> =
+            (0..10_000).map(|_| MessageId::new()).collect();
+        assert_eq!(ids.len(), 10_000);
+        let any = ids.iter().next().unwrap();
+        let uuid = uuid::Uuid::parse_str(any.as_str()).unwrap();
+        assert_eq!(uuid.get_version_num(), 7);
+    }
 }

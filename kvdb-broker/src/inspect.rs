@@ -9,7 +9,7 @@ use crate::broker::{check_replies, count};
 use crate::queue_ref::{queue_registry, topic_registry, topic_space, QueueRef, GROUP};
 use crate::scripts::{ACK_CHUNK, REQUEUE};
 use crate::stats::{Counters, DeadLetter, DeadLetterKind, QueueStats, TopicInfo};
-use crate::wire::{self, entries, meta_for_requeue, text, RawEntry};
+use crate::wire::{self, entries, meta_for_requeue, number, pack, text, unpack, RawEntry, FIELD};
 use crate::{Broker, Result};
 
 /// Commands per queue in a stats pipeline.
@@ -104,7 +104,7 @@ impl Broker {
         let mut start = String::from("-");
         let mut requeued = 0;
         while remaining > 0 {
-            let chunk = remaining.min(ACK_CHUNK / 3);
+            let chunk = remaining.min(ACK_CHUNK / 2);
             let reply: Value = self
                 .store()
                 .query(
@@ -122,22 +122,23 @@ impl Broker {
             };
             start = format!("({}", last.id);
             let read = batch.len();
-            let mut args: Vec<Vec<u8>> = Vec::with_capacity(read * 3);
+            let mut args: Vec<Vec<u8>> = Vec::with_capacity(read * 2);
             for entry in &batch {
                 let original = original_fields(entry);
-                if wire::decode(original).is_err() {
+                let Some(packed) = find(original, FIELD.as_bytes()) else {
+                    continue;
+                };
+                if wire::decode_packed(packed).is_err() {
                     continue;
                 }
-                let (Some(meta), Some(payload)) = (find(original, b"m"), find(original, b"p"))
-                else {
+                let Ok((_, meta, payload)) = unpack(packed) else {
                     continue;
                 };
                 let Some(meta) = meta_for_requeue(meta) else {
                     continue;
                 };
                 args.push(entry.id.clone().into_bytes());
-                args.push(meta);
-                args.push(payload.to_vec());
+                args.push(pack(1, &meta, payload));
             }
             if !args.is_empty() {
                 let moved: u64 = REQUEUE
@@ -228,18 +229,23 @@ impl Broker {
                 continue;
             };
             // A queue nobody used has no stream, and XINFO says so with an error: zeros.
-            let (pending, consumers) = group_info(groups);
+            let group = group_info(groups);
             let mut counters = Counters::default();
             for (name, value) in pairs(stats) {
                 counters.set(&name, value);
             }
             out.push(QueueStats {
                 queue: queue.clone(),
-                depth: count(length).saturating_sub(pending),
-                in_flight: pending,
+                // Redis knows the exact lag in most cases; otherwise the stream's length less
+                // what is pending is an upper bound (acknowledged entries above the oldest
+                // pending one are trimmed only once it is settled).
+                depth: group
+                    .lag
+                    .unwrap_or_else(|| count(length).saturating_sub(group.pending)),
+                in_flight: group.pending,
                 delayed: count(delayed),
                 dead: count(dead),
-                consumers,
+                consumers: group.consumers,
                 counters,
             });
         }
@@ -259,10 +265,19 @@ fn empty_stats(queue: QueueRef) -> QueueStats {
     }
 }
 
-/// Pending count and consumers of the broker's group, from an XINFO GROUPS reply.
-fn group_info(reply: &Value) -> (u64, u64) {
+/// What XINFO GROUPS says of the broker's group.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct GroupInfo {
+    pending: u64,
+    consumers: u64,
+    /// Entries not yet delivered, when Redis can tell.
+    lag: Option<u64>,
+}
+
+/// The broker's group in an XINFO GROUPS reply (all zeros when there is none).
+fn group_info(reply: &Value) -> GroupInfo {
     let Value::Array(groups) = reply else {
-        return (0, 0);
+        return GroupInfo::default();
     };
     for group in groups {
         let fields: Vec<(String, &Value)> = match group {
@@ -281,13 +296,16 @@ fn group_info(reply: &Value) -> (u64, u64) {
         };
         let get = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
         if get("name").and_then(|v| text(v.clone())).as_deref() == Some(GROUP) {
-            return (
-                get("pending").map(count).unwrap_or(0),
-                get("consumers").map(count).unwrap_or(0),
-            );
+            return GroupInfo {
+                pending: get("pending").map(count).unwrap_or(0),
+                consumers: get("consumers").map(count).unwrap_or(0),
+                lag: get("lag")
+                    .and_then(number)
+                    .and_then(|lag| u64::try_from(lag).ok()),
+            };
         }
     }
-    (0, 0)
+    GroupInfo::default()
 }
 
 /// The field/number pairs of an HGETALL reply.
@@ -365,7 +383,8 @@ mod tests {
             ])
         };
         let reply = Value::Array(vec![group("other", 9), group(GROUP, 4)]);
-        assert_eq!(group_info(&reply), (4, 2));
-        assert_eq!(group_info(&Value::Nil), (0, 0));
+        let info = group_info(&reply);
+        assert_eq!((info.pending, info.consumers, info.lag), (4, 2, None));
+        assert_eq!(group_info(&Value::Nil), GroupInfo::default());
     }
 }

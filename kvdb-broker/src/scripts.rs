@@ -11,14 +11,35 @@ use kvdb_core::Script;
 /// The most ids one acknowledgement script takes (far below Lua's `unpack` limit of ~8,000).
 pub(crate) const ACK_CHUNK: usize = 1000;
 
-/// Acknowledges a batch of handled entries and deletes them from the stream.
+/// Acknowledges a batch of handled entries, then trims the stream below the oldest entry
+/// still pending (or, with nothing pending, up to the last one delivered): so the stream holds
+/// only waiting and in-flight messages, at the cost of one trim per batch rather than one
+/// deletion per message. Trimming below a pending entry removes whole stream nodes only (`~`);
+/// with nothing pending it is exact, and the stream is left with the undelivered messages.
 /// KEYS: stream, stats. ARGV: group, id...
 pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local n = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
-redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 if n > 0 then redis.call('HINCRBY', KEYS[2], 'acked', n) end
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
+if pending[1] > 0 then
+  redis.call('XTRIM', KEYS[1], 'MINID', '~', pending[2])
+else
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local name, last
+    for i = 1, #group, 2 do
+      if group[i] == 'name' then name = group[i + 1]
+      elseif group[i] == 'last-delivered-id' then last = group[i + 1] end
+    end
+    if name == ARGV[1] and last then
+      local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+      if ms then
+        redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. string.format('%.0f', tonumber(seq) + 1))
+      end
+    end
+  end
+end
 return n
 ",
     )
@@ -64,15 +85,7 @@ pub(crate) static PROMOTE: LazyLock<Script> = LazyLock::new(|| {
         r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, member in ipairs(due) do
-  local i = string.find(member, '\n', 1, true)
-  local j = i and string.find(member, '\n', i + 1, true)
-  if j then
-    redis.call('XADD', KEYS[2], '*', 'm', string.sub(member, i + 1, j - 1),
-      'a', string.sub(member, 1, i - 1), 'p', string.sub(member, j + 1))
-  else
-    -- Not written by the broker: hand it to a worker, which dead-letters it with a reason.
-    redis.call('XADD', KEYS[2], '*', 'raw', member)
-  end
+  redis.call('XADD', KEYS[2], '*', 'd', member)
   redis.call('ZREM', KEYS[1], member)
 end
 local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -97,24 +110,23 @@ for _, e in ipairs(r[2]) do
   redis.call('XACK', KEYS[1], ARGV[1], id)
   redis.call('XDEL', KEYS[1], id)
   if type(f) == 'table' then
-    local m, a, p
+    local d
     for i = 1, #f, 2 do
-      if f[i] == 'm' and not m then m = f[i + 1]
-      elseif f[i] == 'a' and not a then a = f[i + 1]
-      elseif f[i] == 'p' and not p then p = f[i + 1] end
+      if f[i] == 'd' then d = f[i + 1]; break end
     end
-    local attempt = tonumber(a)
-    if m and p and attempt and attempt < tonumber(ARGV[5]) then
-      redis.call('XADD', KEYS[1], '*', 'm', m, 'a', tostring(attempt + 1), 'p', p)
+    local nl = d and string.find(d, '\n', 1, true)
+    local attempt = nl and tonumber(string.sub(d, 1, nl - 1))
+    if attempt and attempt < tonumber(ARGV[5]) then
+      redis.call('XADD', KEYS[1], '*', 'd', tostring(attempt + 1) .. string.sub(d, nl))
       redis.call('HINCRBY', KEYS[3], 'retried', 1)
       requeued = requeued + 1
     else
       local kind, reason = 'abandoned', ARGV[8]
-      if not (m and p and attempt) then
+      if not attempt then
         kind, reason = 'malformed', 'entry is not a broker message, and the worker that read it stopped'
       end
       local args = {'XADD', KEYS[2], 'MAXLEN', ARGV[6], '*', 'kind', kind, 'reason', reason,
-        'attempts', a or '0', 'at', ARGV[7]}
+        'attempts', tostring(attempt or 0), 'at', ARGV[7]}
       for i = 1, #f do args[#args + 1] = f[i] end
       redis.call(unpack(args))
       redis.call('HINCRBY', KEYS[3], 'dead_lettered', 1)
@@ -129,31 +141,31 @@ return {r[1], requeued, dead}
 
 /// Fans a publication out to every durable subscription of a topic, and publishes it on the
 /// topic's channel for ephemeral listeners.
-/// KEYS: the topic's subscription set. ARGV: subscription key prefix, meta, payload,
+/// KEYS: the topic's subscription set. ARGV: subscription key prefix, packed message,
 /// channel, envelope JSON. Returns {subscriptions, listeners}.
 pub(crate) static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local subs = redis.call('SMEMBERS', KEYS[1])
 for _, s in ipairs(subs) do
-  redis.call('XADD', ARGV[1] .. s .. ':stream', '*', 'm', ARGV[2], 'a', '1', 'p', ARGV[3])
+  redis.call('XADD', ARGV[1] .. s .. ':stream', '*', 'd', ARGV[2])
   redis.call('HINCRBY', ARGV[1] .. s .. ':stats', 'sent', 1)
 end
-local listeners = redis.call('PUBLISH', ARGV[4], ARGV[5])
+local listeners = redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {#subs, listeners}
 ",
     )
 });
 
-/// Moves dead letters back onto the stream as first attempts, if they are still there.
-/// KEYS: dead, stream, stats. ARGV: triples of dead-letter id, meta, payload.
+/// Moves dead letters back onto the stream, if they are still there.
+/// KEYS: dead, stream, stats. ARGV: pairs of dead-letter id and packed message.
 pub(crate) static REQUEUE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local n = 0
-for i = 1, #ARGV, 3 do
+for i = 1, #ARGV, 2 do
   if redis.call('XDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('XADD', KEYS[2], '*', 'm', ARGV[i + 1], 'a', '1', 'p', ARGV[i + 2])
+    redis.call('XADD', KEYS[2], '*', 'd', ARGV[i + 1])
     n = n + 1
   end
 end

@@ -1,14 +1,16 @@
 //! How messages are laid out in Redis, and how replies are read back.
 //!
-//! A stream entry holds three fields, in this order:
-//! - `m`: the metadata as compact JSON (`id`, `t` target, `c` created-at, `x` expires-at,
-//!   `d` deliver-at, `h` headers, `cb` callback, `f` data format of raw bytes; JSON when absent),
-//! - `a`: the attempt number, in decimal (kept apart so that Lua can count retries without
+//! A message is one byte string, `attempt \n meta \n payload`:
+//! - `attempt`: the attempt number in decimal (first, so that Lua can count retries without
 //!   decoding JSON),
-//! - `p`: the payload, byte for byte.
+//! - `meta`: the metadata as compact JSON, which never holds a newline (`id`, `t` target,
+//!   `c` created-at, `x` expires-at, `d` deliver-at, `h` headers, `cb` callback, `f` data format
+//!   of raw bytes; JSON when absent),
+//! - `payload`: the body, byte for byte.
 //!
-//! The delayed sorted set holds the same three as one member, `a \n m \n p` (compact JSON
-//! holds no newline), scored by the due time in milliseconds.
+//! A stream entry holds it in its one field `d`; the delayed sorted set holds it as a member,
+//! scored by the due time in milliseconds. One field per entry keeps replies small: parsing
+//! replies is most of a worker's own work.
 
 use std::collections::BTreeMap;
 
@@ -53,7 +55,7 @@ pub(crate) struct MetaIn {
     f: Option<String>,
 }
 
-/// A message ready to be written: the three fields.
+/// A message ready to be written.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {
     pub(crate) meta: Vec<u8>,
@@ -86,27 +88,23 @@ impl Encoded {
         }
     }
 
-    /// `XADD stream * m .. a .. p ..`.
+    /// `XADD stream * d <packed>`.
     pub(crate) fn xadd(&self, stream: &str) -> kvdb_core::redis::Cmd {
         let mut cmd = kvdb_core::redis::cmd("XADD");
-        cmd.arg(stream)
-            .arg("*")
-            .arg("m")
-            .arg(&self.meta)
-            .arg("a")
-            .arg(self.attempt)
-            .arg("p")
-            .arg(&self.payload);
+        cmd.arg(stream).arg("*").arg(FIELD).arg(self.packed());
         cmd
     }
 
-    /// The delayed-set member: `a \n m \n p`.
+    /// The message as one byte string: `attempt \n meta \n payload`.
     pub(crate) fn packed(&self) -> Vec<u8> {
         pack(self.attempt, &self.meta, &self.payload)
     }
 }
 
-/// The delayed-set member for these fields.
+/// The name of a stream entry's one field.
+pub(crate) const FIELD: &str = "d";
+
+/// The message as one byte string.
 pub(crate) fn pack(attempt: u32, meta: &[u8], payload: &[u8]) -> Vec<u8> {
     let attempt = attempt.to_string();
     let mut out = Vec::with_capacity(attempt.len() + meta.len() + payload.len() + 2);
@@ -118,6 +116,28 @@ pub(crate) fn pack(attempt: u32, meta: &[u8], payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Splits a packed message into attempt, meta and payload.
+pub(crate) fn unpack(packed: &[u8]) -> Result<(u32, &[u8], &[u8]), String> {
+    let mut parts = packed.splitn(3, |byte| *byte == b'\n');
+    let (Some(attempt), Some(meta), Some(payload)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(String::from(
+            "the message is not in the broker's layout (attempt, metadata, payload)",
+        ));
+    };
+    let attempt = std::str::from_utf8(attempt)
+        .ok()
+        .and_then(|a| a.parse().ok())
+        .ok_or("the message's attempt number is not a number")?;
+    Ok((attempt, meta, payload))
+}
+
+/// The same message with another attempt number.
+pub(crate) fn repack(packed: &[u8], attempt: u32) -> Result<Vec<u8>, String> {
+    let (_, meta, payload) = unpack(packed)?;
+    Ok(pack(attempt, meta, payload))
+}
+
 /// One stream entry as read: its id and its field/value pairs, in order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawEntry {
@@ -126,11 +146,11 @@ pub(crate) struct RawEntry {
 }
 
 impl RawEntry {
-    /// The first value of a field.
-    pub(crate) fn field(&self, name: &str) -> Option<&[u8]> {
+    /// The packed message, if the entry holds one.
+    pub(crate) fn packed(&self) -> Option<&[u8]> {
         self.fields
             .iter()
-            .find(|(field, _)| field == name.as_bytes())
+            .find(|(field, _)| field == FIELD.as_bytes())
             .map(|(_, value)| value.as_slice())
     }
 
@@ -148,25 +168,25 @@ impl RawEntry {
     }
 }
 
-/// Decodes the `m`, `a`, `p` fields into an envelope, or says why they are not a message.
+/// Decodes a stream entry's fields into an envelope, or says why they are not a message.
 pub(crate) fn decode(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<Envelope, String> {
-    let find = |name: &[u8]| {
-        fields
-            .iter()
-            .find(|(field, _)| field == name)
-            .map(|(_, v)| v.as_slice())
-    };
-    let meta = find(b"m").ok_or("the entry has no metadata field 'm'")?;
-    let attempt = find(b"a").ok_or("the entry has no attempt field 'a'")?;
-    let payload = find(b"p").ok_or("the entry has no payload field 'p'")?;
-    let meta: MetaIn = serde_json::from_slice(meta)
-        .map_err(|e| format!("the metadata field 'm' is not valid: {e}"))?;
-    let attempt: u32 = std::str::from_utf8(attempt)
-        .ok()
-        .and_then(|a| a.parse().ok())
-        .ok_or("the attempt field 'a' is not a number")?;
-    let payload =
-        Payload::decode(meta.f.as_deref(), payload.to_vec()).map_err(|e| e.to_string())?;
+    let packed = fields
+        .iter()
+        .find(|(field, _)| field == FIELD.as_bytes())
+        .map(|(_, value)| value.as_slice())
+        .ok_or("the entry has no message field 'd'")?;
+    decode_packed(packed)
+}
+
+/// Decodes a packed message.
+pub(crate) fn decode_packed(packed: &[u8]) -> Result<Envelope, String> {
+    let (attempt, meta, payload) = unpack(packed)?;
+    let meta: MetaIn =
+        serde_json::from_slice(meta).map_err(|e| format!("the metadata is not valid: {e}"))?;
+    let payload = Payload::decode(meta.f.as_deref(), payload.to_vec()).map_err(|e| match e {
+        crate::Error::Malformed(reason) => reason,
+        other => other.to_string(),
+    })?;
     Ok(Envelope {
         id: MessageId::from(meta.id),
         target: meta.t,
@@ -296,26 +316,28 @@ mod tests {
             !encoded.meta.contains(&b'\n'),
             "the packed form relies on it"
         );
-        let fields = vec![
-            (b"m".to_vec(), encoded.meta.clone()),
-            (b"a".to_vec(), b"3".to_vec()),
-            (b"p".to_vec(), encoded.payload.clone()),
-        ];
-        assert_eq!(decode(&fields).unwrap(), envelope);
         let packed = encoded.packed();
         assert!(packed.starts_with(b"3\n{"));
+        let fields = vec![(b"d".to_vec(), packed.clone())];
+        assert_eq!(decode(&fields).unwrap(), envelope);
+        let again = decode_packed(&repack(&packed, 4).unwrap()).unwrap();
+        assert_eq!(again.attempt, 4);
+        // Raw bytes may hold newlines.
+        let raw = Envelope::new("svc", Payload::bytes("bin", b"a\nb\n".to_vec()));
+        assert_eq!(decode_packed(&Encoded::new(&raw).packed()).unwrap(), raw);
     }
 
     #[test]
     fn foreign_entries_are_refused_with_a_reason() {
         let reason = decode(&[(b"job".to_vec(), b"x".to_vec())]).unwrap_err();
-        assert!(reason.contains("'m'"), "{reason}");
-        let fields = vec![
-            (b"m".to_vec(), b"{}".to_vec()),
-            (b"a".to_vec(), b"1".to_vec()),
-            (b"p".to_vec(), b"null".to_vec()),
-        ];
-        assert!(decode(&fields).unwrap_err().contains("metadata"));
+        assert!(reason.contains("'d'"), "{reason}");
+        assert!(decode_packed(b"no newline").unwrap_err().contains("layout"));
+        assert!(decode_packed(b"x\n{}\nnull")
+            .unwrap_err()
+            .contains("attempt"));
+        assert!(decode_packed(b"1\n{}\nnull")
+            .unwrap_err()
+            .contains("metadata"));
     }
 
     #[test]

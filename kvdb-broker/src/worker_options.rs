@@ -111,7 +111,7 @@ impl RetryPolicy {
 pub struct WorkerOptions {
     /// The most handlers running at once, over all the worker's queues. Default 256.
     pub concurrency: usize,
-    /// The most messages fetched per read. Default 256.
+    /// The most messages fetched per read. Default 128.
     pub batch_size: usize,
     /// How long one read waits for messages on the server. Each of the worker's queues holds
     /// one of the store's dedicated connections while it waits, so the store's pool must be
@@ -141,7 +141,7 @@ impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
             concurrency: 256,
-            batch_size: 256,
+            batch_size: 128,
             block: Duration::from_secs(1),
             visibility_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(100),
