@@ -49,6 +49,18 @@ pub(crate) enum Command {
     /// Lua programs: list, check, run.
     #[command(subcommand)]
     Lua(LuaCommand),
+    /// Data dictionaries: import, export, translate, entries, translations.
+    Dict {
+        /// Which dictionary.
+        #[arg(long = "dict", global = true, default_value = "default")]
+        name: String,
+        /// The dictionary command.
+        #[command(subcommand)]
+        command: DictCommand,
+    },
+    /// Service statistics: top, service, slow, summary, rollup.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// A guided tour of every crate against the server, in its own namespace, cleaned up after.
     Demo,
 }
@@ -82,4 +94,126 @@ pub(crate) struct LuaDirs {
     /// A directory of `*.lua` programs; repeat for more.
     #[arg(long = "dir", required = false)]
     pub(crate) dirs: Vec<PathBuf>,
+}
+
+/// `kvdb stats ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum StatsCommand {
+    /// The top services over a recent period.
+    Top {
+        /// What to rank by: usage, mean, time or p99.
+        #[arg(long, default_value = "usage")]
+        by: String,
+        /// How many services.
+        #[arg(short = 'n', default_value_t = 10)]
+        n: usize,
+        /// How far back: 15m, 1h, 2d, 1w ...
+        #[arg(long, default_value = "1h")]
+        since: String,
+    },
+    /// One service's statistics over a recent period, with its per-minute trend.
+    Service {
+        /// The service's name.
+        name: String,
+        /// How far back: 15m, 1h, 2d, 1w ...
+        #[arg(long, default_value = "1h")]
+        since: String,
+    },
+    /// The most recent slow calls of a service.
+    Slow {
+        /// The service's name.
+        name: String,
+    },
+    /// Every service's statistics for the day, week, month or year containing now.
+    Summary {
+        /// day, week, month or year.
+        #[arg(long, default_value = "day")]
+        period: String,
+    },
+    /// Roll minutes up into hours, days and months (safe to run from several processes).
+    Rollup,
+}
+
+/// `kvdb dict ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum DictCommand {
+    /// Import a kvdb JSON export or a Zato export (plain or bz2, detected); replaces
+    /// everything unless --merge.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// Merge into the dictionary instead of replacing it.
+        #[arg(long)]
+        merge: bool,
+    },
+    /// Export the dictionary as kvdb JSON, to FILE or stdout.
+    Export {
+        /// Where to write; stdout when absent.
+        file: Option<PathBuf>,
+    },
+    /// Translate a value: prints the target value, exits 1 when there is no translation.
+    Translate {
+        /// The source system.
+        system1: String,
+        /// The source key.
+        key1: String,
+        /// The source value.
+        value1: String,
+        /// The target system.
+        system2: String,
+        /// The target key.
+        key2: String,
+    },
+    /// Add an entry (system, key, value); prints its id.
+    AddEntry {
+        /// The system.
+        system: String,
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// List entries: all, a system's, or a system and key's.
+    Entries {
+        /// Only this system.
+        #[arg(long)]
+        system: Option<String>,
+        /// Only this key (with --system).
+        #[arg(long, requires = "system")]
+        key: Option<String>,
+    },
+    /// Remove an entry by id; refused while translations use it, unless --cascade.
+    RemoveEntry {
+        /// The entry's id.
+        id: u64,
+        /// Also remove the translations that use it.
+        #[arg(long)]
+        cascade: bool,
+    },
+    /// Add a translation between two existing entries.
+    AddTranslation {
+        /// The source system.
+        system1: String,
+        /// The source key.
+        key1: String,
+        /// The source value.
+        value1: String,
+        /// The target system.
+        system2: String,
+        /// The target key.
+        key2: String,
+        /// The target value.
+        value2: String,
+    },
+    /// List translations.
+    Translations,
+    /// Remove a translation by id.
+    RemoveTranslation {
+        /// The translation's id.
+        id: u64,
+    },
+    /// List the systems.
+    Systems,
+    /// Check every rule and index of the stored dictionary; exits 1 on a problem.
+    Check,
 }

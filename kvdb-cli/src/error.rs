@@ -74,6 +74,26 @@ impl From<kvdb_core::Error> for CliError {
     }
 }
 
+impl From<kvdb_dict::Error> for CliError {
+    fn from(err: kvdb_dict::Error) -> Self {
+        match err {
+            kvdb_dict::Error::Store(store) => CliError::from_store(store),
+            kvdb_dict::Error::Corrupt { .. } => CliError::Failed(err.to_string()),
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<kvdb_stats::Error> for CliError {
+    fn from(err: kvdb_stats::Error) -> Self {
+        match err {
+            kvdb_stats::Error::Store(store) => CliError::from_store(store),
+            kvdb_stats::Error::Malformed { .. } => CliError::Failed(err.to_string()),
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
+
 impl From<kvdb_lua::Error> for CliError {
     fn from(err: kvdb_lua::Error) -> Self {
         match err {

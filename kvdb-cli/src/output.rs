@@ -1,6 +1,7 @@
 //! Output: aligned tables for people, JSON on stdout with `--json`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -57,6 +58,60 @@ impl Output {
         for row in rows {
             let _ = writeln!(out, "{}", render(row.to_vec()));
         }
+    }
+}
+
+/// A spinner on stderr while a long operation runs, drawn only when stdout is a terminal
+/// and the output is not JSON.
+pub(crate) struct Spinner {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Spinner {
+    pub(crate) fn start(out: &Output, message: &str) -> Spinner {
+        let bar = (!out.json && std::io::stdout().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(message.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Spinner { bar }
+    }
+
+    pub(crate) fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A progress bar over `total` items, drawn only when stdout is a terminal and the output
+/// is not JSON.
+pub(crate) fn progress_bar(
+    out: &Output,
+    total: u64,
+    message: &str,
+) -> Option<indicatif::ProgressBar> {
+    (!out.json && std::io::stdout().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(message.to_owned());
+        bar
+    })
+}
+
+/// Nanoseconds for people: `830us`, `12.5ms`, `3.20s`.
+pub(crate) fn format_ns(ns: u64) -> String {
+    match ns {
+        0 => String::from("0"),
+        ns if ns < 1_000 => format!("{ns}ns"),
+        ns if ns < 1_000_000 => format!("{:.1}us", ns as f64 / 1e3),
+        ns if ns < 1_000_000_000 => format!("{:.1}ms", ns as f64 / 1e6),
+        ns => format!("{:.2}s", ns as f64 / 1e9),
     }
 }
 

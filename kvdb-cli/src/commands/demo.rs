@@ -6,8 +6,13 @@
 use std::future::Future;
 use std::time::Instant;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use kvdb_core::{KvStore, KvStoreExt, Pipeline};
+use kvdb_dict::Dict;
 use kvdb_lua::{LuaContainer, LuaOptions};
+use kvdb_stats::{SortBy, Stats, StatsOptions};
 
 use crate::commands::Context;
 use crate::CliError;
@@ -65,6 +70,21 @@ pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     tour.step(
         "seed: Lua program mylib.check_if_exists",
         seed_lua(store.clone()),
+    )
+    .await;
+    tour.step(
+        "dict: translate CRM currency EUR into billing",
+        dict_translation(store.clone()),
+    )
+    .await;
+    tour.step(
+        "stats: record calls, flush, top 3 by usage",
+        stats_top(store.clone()),
+    )
+    .await;
+    tour.step(
+        "clean-up: nothing left in the demo namespace",
+        clean_up(&*store),
     )
     .await;
 
@@ -164,5 +184,93 @@ async fn seed_lua(store: std::sync::Arc<dyn KvStore>) -> Result<String, CliError
     Ok(format!(
         "run_lua returned {renamed} (renamed), then {missing} (nothing to rename); the seed page's \
          slip gives: {suggestion}"
+    ))
+}
+
+async fn dict_translation(store: Arc<dyn KvStore>) -> Result<String, CliError> {
+    let dict = Dict::new(store, "demo");
+    let eur = dict.create_entry("CRM", "currency", "EUR").await?;
+    let code = dict.create_entry("billing", "currency_code", "978").await?;
+    dict.create_translation(eur, code).await?;
+    let answer = dict
+        .translate("CRM", "currency", "EUR", "billing", "currency_code")
+        .await?;
+    let missing = dict
+        .translate("CRM", "currency", "USD", "billing", "currency_code")
+        .await?;
+    dict.clear().await?;
+    match (answer, missing) {
+        (Some(answer), None) if answer.value() == "978" => Ok(format!(
+            "translate(CRM, currency, EUR, billing, currency_code) = {} (one HGET); USD has no translation",
+            answer.value()
+        )),
+        (answer, missing) => Err(CliError::Failed(format!(
+            "expected 978 and no answer for USD, got {answer:?} and {missing:?}"
+        ))),
+    }
+}
+
+async fn stats_top(store: Arc<dyn KvStore>) -> Result<String, CliError> {
+    let stats = Stats::new(store, StatsOptions::default())?;
+    let calls = [
+        ("crm.get-customer", 40, 3),
+        ("billing.create-invoice", 25, 12),
+        ("erp.sync-order", 10, 45),
+    ];
+    for (service, count, millis) in calls {
+        for i in 0..count {
+            stats.record(service, Duration::from_millis(millis + i % 3));
+        }
+    }
+    stats.flush().await?;
+    let top = stats
+        .top(stats.last(Duration::from_secs(300)), SortBy::Usage, 3)
+        .await?;
+    let mut table = String::from("service                  usage   mean     p99");
+    for service in &top.services {
+        table.push_str(&format!(
+            "\n      {:<24} {:>5}   {:<8} {}",
+            service.service,
+            service.usage,
+            crate::output::format_ns(service.mean_ns),
+            crate::output::format_ns(service.p99_ns)
+        ));
+    }
+    let usages: Vec<u64> = top.services.iter().map(|s| s.usage).collect();
+    if usages != [40, 25, 10] {
+        return Err(CliError::Failed(format!(
+            "expected usage 40, 25, 10; got {usages:?}"
+        )));
+    }
+    Ok(table)
+}
+
+/// Deletes whatever the steps left in the demo's own namespace. The libraries never scan;
+/// the demo may, because the namespace is its own and unique to this run.
+async fn clean_up(store: &dyn KvStore) -> Result<String, CliError> {
+    let pattern = format!("{}:*", store.namespace().prefix());
+    let mut cursor: u64 = 0;
+    let mut deleted = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = store
+            .query(
+                redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000),
+            )
+            .await?;
+        for key in &keys {
+            deleted += store.del(key).await?;
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    Ok(format!(
+        "{deleted} key(s) of statistics buckets and indexes deleted"
     ))
 }

@@ -1,8 +1,10 @@
 //! One module per command group; [`run`] dispatches.
 
 mod demo;
+mod dict;
 mod info;
 mod lua;
+mod stats;
 
 use std::sync::Arc;
 
@@ -47,6 +49,8 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Info { section } => info::run(&ctx, section.as_deref()).await,
         Command::Lua(command) => lua::run(&ctx, command).await,
+        Command::Dict { name, command } => dict::run(&ctx, &name, command).await,
+        Command::Stats(command) => stats::run(&ctx, command).await,
         Command::Demo => demo::run(&ctx).await,
     }
 }
