@@ -11,7 +11,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::control::ErrorBackoff;
+use crate::control::{ErrorBackoff, Stop};
 use crate::envelope::{after_ms, now_ms};
 use crate::queue_ref::{queue_registry, GROUP};
 use crate::settle::QueueCtx;
@@ -23,41 +23,44 @@ pub const CORRELATION_ID: &str = "correlation-id";
 /// Header of a callback message: the service whose handler produced the result.
 pub const CALLBACK_OF: &str = "callback-of";
 
-/// Fetches batches from one queue and hands each message to a task of its own, while permits
+/// Fetches batches from one queue and hands each batch to a task of its own, while permits
 /// (the worker's concurrency) allow. Returns, once stopped, how many handlers were cut off at
 /// the deadline.
+///
+/// While messages keep coming it reads without blocking, a batch at a time, holding a permit
+/// for each message it may receive. Once a read comes back empty it waits for one message with
+/// a blocking read that holds no permit (it takes one when the message comes): so a worker
+/// reading many queues does not tie up its concurrency in reads that wait on idle queues.
 pub(crate) async fn run_queue(ctx: Arc<QueueCtx>, permits: Arc<Semaphore>) -> usize {
     let mut stop = ctx.stop.clone();
     let mut tasks = JoinSet::new();
     let mut errors = ErrorBackoff::default();
     let batch_size = ctx.options.batch_size.max(1);
     let block_ms = ctx.options.block.as_millis().max(1) as u64;
+    let mut idle = false;
     while !stop.is_stopping() {
         while tasks.try_join_next().is_some() {}
-        let mut held = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            _ = stop.stopping() => break,
+        // Read only when a handler could start: wait for a free permit.
+        let Some(mut first) = acquire(&permits, &mut stop, false).await else {
+            break;
         };
-        let more = permits.available_permits().min(batch_size - 1);
-        if more > 0 {
-            if let Ok(extra) = permits.clone().try_acquire_many_owned(more as u32) {
-                held.merge(extra);
-            }
-        }
         let mut read = redis::cmd("XREADGROUP");
-        read.arg("GROUP")
-            .arg(GROUP)
-            .arg(&ctx.consumer)
-            .arg("COUNT")
-            .arg(held.num_permits())
-            .arg("BLOCK")
-            .arg(block_ms)
-            .arg("STREAMS")
-            .arg(&ctx.keys.stream)
-            .arg(">");
+        read.arg("GROUP").arg(GROUP).arg(&ctx.consumer).arg("COUNT");
+        let held = if idle {
+            drop(first);
+            read.arg(1).arg("BLOCK").arg(block_ms);
+            None
+        } else {
+            let more = permits.available_permits().min(batch_size - 1);
+            if more > 0 {
+                if let Ok(extra) = permits.clone().try_acquire_many_owned(more as u32) {
+                    first.merge(extra);
+                }
+            }
+            read.arg(first.num_permits());
+            Some(first)
+        };
+        read.arg("STREAMS").arg(&ctx.keys.stream).arg(">");
         let reading = ctx.broker.store().req_command(&read);
         tokio::pin!(reading);
         let reply = tokio::select! {
@@ -75,9 +78,22 @@ pub(crate) async fn run_queue(ctx: Arc<QueueCtx>, permits: Arc<Semaphore>) -> us
             }
         };
         match reply {
-            Ok(Value::Nil) => errors.reset(),
+            Ok(Value::Nil) => {
+                errors.reset();
+                idle = true;
+            }
             Ok(reply) => {
                 errors.reset();
+                let held = match held {
+                    Some(held) => held,
+                    // The message is ours now: wait for a permit for it (until the deadline,
+                    // when stopping).
+                    None => match acquire(&permits, &mut stop, true).await {
+                        Some(permit) => permit,
+                        None => break,
+                    },
+                };
+                idle = false;
                 tasks.spawn(run_batch(ctx.clone(), reply, held));
             }
             Err(err) if err.server_code() == Some("NOGROUP") => {
@@ -107,6 +123,27 @@ pub(crate) async fn run_queue(ctx: Arc<QueueCtx>, permits: Arc<Semaphore>) -> us
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     abandoned
+}
+
+/// One permit, or `None` once the worker stops; with `until_deadline` (for a message already
+/// taken), `None` only once the stop deadline passes.
+async fn acquire(
+    permits: &Arc<Semaphore>,
+    stop: &mut Stop,
+    until_deadline: bool,
+) -> Option<OwnedSemaphorePermit> {
+    let acquiring = permits.clone().acquire_owned();
+    tokio::pin!(acquiring);
+    tokio::select! {
+        permit = &mut acquiring => permit.ok(),
+        _ = stop.stopping() => {
+            if !until_deadline {
+                return None;
+            }
+            let deadline = stop.deadline().unwrap_or_else(Instant::now);
+            tokio::time::timeout_at(deadline, acquiring).await.ok()?.ok()
+        }
+    }
 }
 
 /// Handles one fetched batch: its messages run concurrently inside this one task (no task
@@ -262,7 +299,8 @@ async fn no_handler(ctx: &QueueCtx, entry: &RawEntry, envelope: &Envelope, now: 
             .await;
         return;
     }
-    let step = (grace / 4).max(ctx.options.poll_interval);
+    // Offered again several times within the grace, to whichever worker reads next.
+    let step = (grace / 8).max(ctx.options.poll_interval);
     let wait = Duration::from_millis(give_up_at - now).min(step);
     let member = entry.packed().unwrap_or_default().to_vec();
     ctx.retry(&entry.id, after_ms(now, wait), member, "").await;

@@ -67,10 +67,11 @@
 //! [`BrokerOptions::route`] sends it to another (and [`InvokeOptions::queue`] overrides both
 //! for one message). A worker reads the queue of every service it has a handler for, plus any
 //! named with [`Worker::queue`]; in a shared queue it dispatches by the message's service, and
-//! a message for a service it has no handler for is offered again until
-//! [`WorkerOptions::no_handler_grace`] is over, then dead-lettered. A durable subscription to
-//! a topic is a queue too, filled by `publish`; a topic's ephemeral listeners use Redis
-//! PUB/SUB.
+//! a message for a service it has no handler for is offered again (to whichever worker reads
+//! next) until [`WorkerOptions::no_handler_grace`] is over, then dead-lettered. So the workers
+//! of a shared queue should all handle all its services; the grace covers deployments, while
+//! old and new workers differ. A durable subscription to a topic is a queue too, filled by
+//! `publish`; a topic's ephemeral listeners use Redis PUB/SUB.
 //!
 //! # Storage
 //!

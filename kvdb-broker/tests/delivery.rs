@@ -140,3 +140,53 @@ async fn a_batch_send_is_one_pipeline_and_keeps_order() {
     assert_eq!(broker.queue_names().await.unwrap(), ["even", "odd"]);
     assert!(broker.invoke_batch(Vec::new()).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn idle_queues_do_not_hold_the_concurrency_a_busy_queue_needs() {
+    let server = RedisServer::start();
+    let broker = broker(&server).await;
+    let tally = Tally::default();
+    let mut worker = Worker::new(&broker).options(
+        fast()
+            .concurrency(2)
+            .block(Duration::from_secs(5))
+            .visibility_timeout(Duration::from_secs(30)),
+    );
+    for service in ["busy", "idle1", "idle2", "idle3", "idle4", "idle5"] {
+        let tally = tally.clone();
+        worker = worker.handle(service, move |envelope: Envelope| {
+            let tally = tally.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                tally.add(envelope.id.as_str());
+                Ok::<_, HandlerError>(())
+            }
+        });
+    }
+    let worker = worker.start().await.unwrap();
+    // Let every idle queue settle into its blocking read.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let batch = (0..100)
+        .map(|n| Invocation::new("busy", json!(n)))
+        .collect();
+    broker.invoke_batch(batch).await.unwrap();
+    wait_for(Duration::from_secs(4), "the busy queue drained", || async {
+        tally.total() == 100
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // An idle queue still answers at once.
+    broker.invoke_async("idle3", json!(0)).await.unwrap();
+    wait_for(
+        Duration::from_secs(2),
+        "the idle queue's message",
+        || async { tally.total() == 101 },
+    )
+    .await;
+    worker.shutdown(Duration::from_secs(1)).await;
+}
