@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::payload::Payload;
 
+/// Header of a callback message: the id of the message whose handler produced the result.
+pub const CORRELATION_ID: &str = "correlation-id";
+/// Header of a callback message: the service whose handler produced the result.
+pub const CALLBACK_OF: &str = "callback-of";
+
 /// A message's unique id: a UUID v7 (time-ordered) in its usual text form.
 ///
 /// The id stays the same across retries and redeliveries, so handlers can use it to make

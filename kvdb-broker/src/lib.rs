@@ -84,6 +84,19 @@
 //! `kvdb:broker:queues` and `kvdb:broker:topics` list queues and topics, so nothing needs
 //! SCAN. Every step that touches several keys is one Lua script or one MULTI/EXEC.
 //!
+//! # Performance
+//!
+//! A send is one round trip whatever the batch size ([`Broker::invoke_batch`]); a worker reads
+//! up to [`WorkerOptions::batch_size`] messages per round trip and acknowledges in batches (one
+//! script call per batch, which also trims the stream), so no step costs a round trip per
+//! message, and no script takes an unbounded list (a backlog of 100,000 due at once is fine).
+//! End to end, 50,000 jobs sent in batches of 100 and then consumed by one worker with a no-op
+//! handler, measured on a shared 2-core machine in the same run as a raw redis-rs loop (XADD in
+//! pipelines of 100; XREADGROUP COUNT 100 with the XACKs pipelined ahead of the next read):
+//! kvdb 160-185k jobs/s, the raw loop 140-210k jobs/s, a ratio of 0.86-1.3 over five rounds,
+//! although kvdb also trims acknowledged history and keeps counters. Reproduce with
+//! `cargo run --release -p kvdb-broker --example throughput [JOBS] [ROUNDS]`.
+//!
 //! # Layout
 //!
 //! - [`Broker`] (`broker.rs`): sending and publishing; inspection and repair in `inspect.rs`;
@@ -91,9 +104,10 @@
 //! - [`Envelope`], [`MessageId`] (`envelope.rs`) and [`Payload`] (`payload.rs`): the message;
 //!   `wire.rs`: how it is laid out in Redis.
 //! - [`Worker`], [`RunningWorker`] (`worker.rs`) with [`WorkerOptions`], [`RetryPolicy`]
-//!   (`worker_options.rs`); [`Handler`], [`HandlerError`] (`handler.rs`); the fetch loop and
-//!   per-message handling (`consume.rs`), acknowledgements and settling (`settle.rs`),
-//!   delayed messages and takeover (`maintenance.rs`), stop signals (`control.rs`).
+//!   (`worker_options.rs`); [`Handler`], [`HandlerError`] (`handler.rs`); the fetch loop
+//!   (`consume.rs`), what happens to each message (`delivery.rs`), acknowledgements and
+//!   settling (`settle.rs`), delayed messages and takeover (`maintenance.rs`), stop signals
+//!   (`control.rs`).
 //! - `scripts.rs`: every Lua script. `queue_ref.rs`: [`QueueRef`] and key names.
 //! - [`QueueStats`], [`Counters`], [`DeadLetter`] (`stats.rs`): what inspection returns.
 //! - [`Error`] (`error.rs`).
@@ -101,6 +115,7 @@
 mod broker;
 mod consume;
 mod control;
+mod delivery;
 mod envelope;
 mod error;
 mod handler;
@@ -118,8 +133,7 @@ mod worker;
 mod worker_options;
 
 pub use broker::Broker;
-pub use consume::{CALLBACK_OF, CORRELATION_ID};
-pub use envelope::{Envelope, MessageId};
+pub use envelope::{Envelope, MessageId, CALLBACK_OF, CORRELATION_ID};
 pub use error::{Error, Result};
 pub use handler::{Handler, HandlerError};
 pub use options::{BrokerOptions, Invocation, InvokeOptions, PublishOptions};
