@@ -285,6 +285,11 @@ impl Broker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Forgets that a queue is in the registry (it was deleted).
+    pub(crate) fn forget_registered(&self, queue: &str) {
+        self.registered().remove(queue);
+    }
+
     /// Marks a queue as present in the registry (workers register the queues they read).
     pub(crate) fn note_registered(&self, queue: &str) {
         self.registered().insert(queue.to_owned());

@@ -1,15 +1,14 @@
-//! Inspection and repair of queues: stats, the queue list, dead letters, requeue, purge.
+//! Inspection of queues: stats, the queue and topic lists, dead letters.
 
 use std::collections::BTreeSet;
 
 use kvdb_core::redis::{self, Value};
 use kvdb_core::KvStoreExt;
 
-use crate::broker::{check_replies, count};
+use crate::broker::count;
 use crate::queue_ref::{queue_registry, topic_registry, topic_space, QueueRef, GROUP};
-use crate::scripts::{ACK_CHUNK, REQUEUE};
 use crate::stats::{Counters, DeadLetter, DeadLetterKind, QueueStats, TopicInfo};
-use crate::wire::{self, entries, meta_for_requeue, number, pack, text, unpack, RawEntry, FIELD};
+use crate::wire::{self, entries, number, text, RawEntry};
 use crate::{Broker, Result};
 
 /// Commands per queue in a stats pipeline.
@@ -25,7 +24,7 @@ impl Broker {
     }
 
     /// Every queue and every durable subscription (from the registries, no SCAN), with its
-    /// stats, sorted by name. Three round trips whatever the number of queues.
+    /// stats, sorted by name. Four round trips whatever the number of queues.
     pub async fn queues(&self) -> Result<Vec<QueueStats>> {
         let mut refs: Vec<QueueRef> = self
             .queue_names()
@@ -92,114 +91,6 @@ impl Broker {
             )
             .await?;
         Ok(entries(reply).into_iter().map(dead_letter).collect())
-    }
-
-    /// Puts up to `limit` dead letters (all when `None`) back on their queue, oldest first, as
-    /// first attempts with no expiry and no delay (an expired message would only expire
-    /// again). Dead letters that are not broker messages stay. Returns how many went back.
-    pub async fn requeue_dead(&self, queue: &QueueRef, limit: Option<usize>) -> Result<u64> {
-        queue.validate()?;
-        let keys = queue.keys(self.namespace());
-        let mut remaining = limit.unwrap_or(usize::MAX);
-        let mut start = String::from("-");
-        let mut requeued = 0;
-        while remaining > 0 {
-            let chunk = remaining.min(ACK_CHUNK / 2);
-            let reply: Value = self
-                .store()
-                .query(
-                    redis::cmd("XRANGE")
-                        .arg(&keys.dead)
-                        .arg(&start)
-                        .arg("+")
-                        .arg("COUNT")
-                        .arg(chunk),
-                )
-                .await?;
-            let batch = entries(reply);
-            let Some(last) = batch.last() else {
-                break;
-            };
-            start = format!("({}", last.id);
-            let read = batch.len();
-            let mut args: Vec<Vec<u8>> = Vec::with_capacity(read * 2);
-            for entry in &batch {
-                let original = original_fields(entry);
-                let Some(packed) = find(original, FIELD.as_bytes()) else {
-                    continue;
-                };
-                if wire::decode_packed(packed).is_err() {
-                    continue;
-                }
-                let Ok((_, meta, payload)) = unpack(packed) else {
-                    continue;
-                };
-                let Some(meta) = meta_for_requeue(meta) else {
-                    continue;
-                };
-                args.push(entry.id.clone().into_bytes());
-                args.push(pack(1, &meta, payload));
-            }
-            if !args.is_empty() {
-                let moved: u64 = REQUEUE
-                    .invoke(
-                        &**self.store(),
-                        &[&keys.dead, &keys.stream, &keys.stats],
-                        &args,
-                    )
-                    .await?;
-                requeued += moved;
-                remaining = remaining.saturating_sub(moved as usize);
-            }
-            if read < chunk {
-                break;
-            }
-        }
-        Ok(requeued)
-    }
-
-    /// Removes every waiting, in-flight and delayed message of a queue (dead letters and
-    /// counters stay); returns how many went. Atomic. Workers holding a purged message
-    /// find it gone when they acknowledge it.
-    pub async fn purge(&self, queue: &QueueRef) -> Result<u64> {
-        queue.validate()?;
-        let keys = queue.keys(self.namespace());
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("XLEN")
-            .arg(&keys.stream)
-            .cmd("ZCARD")
-            .arg(&keys.delayed)
-            .cmd("DEL")
-            .arg(&keys.stream)
-            .arg(&keys.delayed)
-            .ignore()
-            // The group goes with the stream: make it again, so workers carry on.
-            .cmd("XGROUP")
-            .arg("CREATE")
-            .arg(&keys.stream)
-            .arg(GROUP)
-            .arg("0")
-            .arg("MKSTREAM")
-            .ignore();
-        let replies = self.store().req_pipeline(&pipe).await?;
-        check_replies(&pipe, &replies)?;
-        Ok(replies.iter().take(2).map(count).sum())
-    }
-
-    /// Removes every dead letter of a queue; returns how many went.
-    pub async fn purge_dead(&self, queue: &QueueRef) -> Result<u64> {
-        queue.validate()?;
-        let keys = queue.keys(self.namespace());
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("XLEN")
-            .arg(&keys.dead)
-            .cmd("DEL")
-            .arg(&keys.dead)
-            .ignore();
-        let (removed,): (u64,) = self.store().query_pipeline(&pipe).await?;
-        Ok(removed)
     }
 
     /// Stats of several queues in one pipeline.
@@ -355,11 +246,11 @@ fn dead_letter(entry: RawEntry) -> DeadLetter {
     }
 }
 
-fn original_fields(entry: &RawEntry) -> &[(Vec<u8>, Vec<u8>)] {
+pub(crate) fn original_fields(entry: &RawEntry) -> &[(Vec<u8>, Vec<u8>)] {
     entry.fields.get(4..).unwrap_or_default()
 }
 
-fn find<'a>(fields: &'a [(Vec<u8>, Vec<u8>)], name: &[u8]) -> Option<&'a [u8]> {
+pub(crate) fn find<'a>(fields: &'a [(Vec<u8>, Vec<u8>)], name: &[u8]) -> Option<&'a [u8]> {
     fields
         .iter()
         .find(|(field, _)| field == name)

@@ -99,8 +99,8 @@
 //!
 //! # Layout
 //!
-//! - [`Broker`] (`broker.rs`): sending and publishing; inspection and repair in `inspect.rs`;
-//!   subscriptions and [`Listener`] in `topic.rs`.
+//! - [`Broker`] (`broker.rs`): sending and publishing; inspection in `inspect.rs`; requeue,
+//!   purge and delete in `repair.rs`; subscriptions and [`Listener`] in `topic.rs`.
 //! - [`Envelope`], [`MessageId`] (`envelope.rs`) and [`Payload`] (`payload.rs`): the message;
 //!   `wire.rs`: how it is laid out in Redis.
 //! - [`Worker`], [`RunningWorker`] (`worker.rs`) with [`WorkerOptions`], [`RetryPolicy`]
@@ -124,6 +124,7 @@ mod maintenance;
 mod options;
 mod payload;
 mod queue_ref;
+mod repair;
 mod scripts;
 mod settle;
 mod stats;

@@ -157,3 +157,24 @@ async fn the_queue_list_shows_depth_in_flight_delayed_and_dead() {
     .await;
     worker.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn a_deleted_queue_is_gone_from_the_list_and_can_be_used_again() {
+    let server = RedisServer::start();
+    let broker = broker(&server).await;
+    broker.invoke_async("temp", json!(1)).await.unwrap();
+    broker.create_subscription("news", "reader").await.unwrap();
+    assert_eq!(broker.queues().await.unwrap().len(), 2);
+    assert!(broker.delete_queue(&QueueRef::queue("temp")).await.unwrap());
+    assert!(broker
+        .delete_queue(&"news/reader".parse().unwrap())
+        .await
+        .unwrap());
+    assert!(broker.queues().await.unwrap().is_empty());
+    assert!(!broker.delete_queue(&QueueRef::queue("temp")).await.unwrap());
+    // Sending again registers it again.
+    broker.invoke_async("temp", json!(2)).await.unwrap();
+    let queues = broker.queues().await.unwrap();
+    assert_eq!(queues.len(), 1);
+    assert_eq!((queues[0].depth, queues[0].counters.sent), (1, 1));
+}
