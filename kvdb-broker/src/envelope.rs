@@ -64,7 +64,9 @@ impl From<&str> for MessageId {
     }
 }
 
-/// A message: its payload and its metadata. Timestamps are milliseconds since the Unix epoch.
+/// A message: its payload and its metadata. Timestamps are milliseconds since the Unix epoch,
+/// set by the sender's clock and compared with the worker's (expiry) and the promoting
+/// worker's (delay): keep the machines' clocks in sync.
 ///
 /// Workers hand an `Envelope` to handlers; [`Listener`](crate::Listener)s yield them for
 /// ephemeral publications. Its serde form is JSON with the payload embedded (see
