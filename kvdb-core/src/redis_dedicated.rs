@@ -114,10 +114,13 @@ impl ConnectionLike for DedicatedRedis {
             let timeout = self.timeout_for(route(cmd));
             self.conn.conn.set_response_timeout(timeout);
             self.conn.in_transaction = transaction_state(cmd, self.conn.in_transaction);
-            if taints_connection(cmd) {
-                self.conn.broken = true;
-            }
+            let tainted = self.conn.broken || taints_connection(cmd);
+            // Broken until the reply arrives: if this future is dropped mid-command (a
+            // cancelled BLPOP), the server may still be blocked on this connection, and the
+            // next caller must not inherit it.
+            self.conn.broken = true;
             let result = self.conn.conn.req_packed_command(cmd).await;
+            self.conn.broken = tainted;
             self.note_outcome(&result);
             result
         })
@@ -142,11 +145,14 @@ impl ConnectionLike for DedicatedRedis {
                 }
             }
             self.conn.conn.set_response_timeout(timeout);
+            let tainted = self.conn.broken;
+            self.conn.broken = true;
             let result = self
                 .conn
                 .conn
                 .req_packed_commands(pipeline, offset, count)
                 .await;
+            self.conn.broken = tainted;
             self.note_outcome(&result);
             result
         })

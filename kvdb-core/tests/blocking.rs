@@ -76,3 +76,28 @@ async fn a_slow_reply_times_out_with_a_retryable_error() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     store.set("after", 1).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_cancelled_blocking_read_does_not_hold_up_the_next_caller() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect_with(&server.url(), RedisStoreOptions::default().pool_size(1))
+        .await
+        .unwrap();
+    // Cancel a 30 s BLPOP after 100 ms: the server still blocks on that connection.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        store.query::<Option<(String, String)>>(redis::cmd("BLPOP").arg("nothing").arg(30)),
+    )
+    .await;
+    assert!(cancelled.is_err(), "BLPOP should still have been waiting");
+
+    // With one pooled connection, the next blocking read must get a fresh one at once.
+    let started = Instant::now();
+    store.rpush("jobs", "job-1").await.unwrap();
+    let popped: Option<(String, String)> = store
+        .query(redis::cmd("BLPOP").arg("jobs").arg(5))
+        .await
+        .unwrap();
+    assert_eq!(popped, Some(("jobs".to_owned(), "job-1".to_owned())));
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?}", started.elapsed());
+}
