@@ -87,6 +87,8 @@ impl Broker {
 pub enum ListenEvent {
     /// A publication.
     Message(Envelope),
+    /// The connection was lost; publications are missed until [`ListenEvent::Reconnected`].
+    Disconnected,
     /// The connection was lost and made again: publications in between were missed.
     Reconnected,
 }
@@ -131,6 +133,7 @@ impl Listener {
     pub async fn next_event(&mut self) -> Option<ListenEvent> {
         loop {
             match self.subscription.next_event().await? {
+                PubSubEvent::Disconnected => return Some(ListenEvent::Disconnected),
                 PubSubEvent::Reconnected => return Some(ListenEvent::Reconnected),
                 PubSubEvent::Message(message) => {
                     match serde_json::from_slice::<Envelope>(&message.payload) {

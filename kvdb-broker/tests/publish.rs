@@ -168,6 +168,11 @@ async fn an_ephemeral_listener_resubscribes_after_a_restart() {
     assert_eq!(first.payload, json!("v1").into());
 
     server.kill();
+    let event = tokio::time::timeout(Duration::from_secs(10), listener.next_event())
+        .await
+        .expect("a disconnect notice")
+        .unwrap();
+    assert_eq!(event, ListenEvent::Disconnected);
     server.start_again();
     let event = tokio::time::timeout(Duration::from_secs(10), listener.next_event())
         .await

@@ -180,7 +180,9 @@ async fn run(
                         return;
                     }
                     delay = FIRST_RETRY_DELAY;
-                    if serve(&mut wanted, sink, stream, &mut control, &events).await {
+                    if serve(&mut wanted, sink, stream, &mut control, &events).await
+                        || events.send(PubSubEvent::Disconnected).is_err()
+                    {
                         return;
                     }
                 }
@@ -189,7 +191,9 @@ async fn run(
             continue;
         };
         let (sink, stream) = pubsub.split();
-        if serve(&mut wanted, sink, stream, &mut control, &events).await {
+        if serve(&mut wanted, sink, stream, &mut control, &events).await
+            || events.send(PubSubEvent::Disconnected).is_err()
+        {
             return;
         }
     }

@@ -36,9 +36,10 @@ use crate::{DedicatedConnection, Namespace, Result, Subscription};
 /// flight when the connection broke fails with a retryable error
 /// ([`Error::is_retryable`](crate::Error::is_retryable)); it may or may not have run on the
 /// server. Scripts survive the server forgetting them (restart, SCRIPT FLUSH, failover): see
-/// [`Script`](crate::Script). Subscriptions resubscribe by themselves and report
-/// [`PubSubEvent::Reconnected`](crate::PubSubEvent::Reconnected), because messages published
-/// while the connection was down are lost.
+/// [`Script`](crate::Script). Subscriptions report
+/// [`PubSubEvent::Disconnected`](crate::PubSubEvent::Disconnected), resubscribe by themselves
+/// and report [`PubSubEvent::Reconnected`](crate::PubSubEvent::Reconnected), because messages
+/// published while the connection was down are lost.
 ///
 /// **Which errors are retryable.** Lost connections, timeouts, refused connections, and the
 /// server's passing states (LOADING, BUSY, TRYAGAIN, MASTERDOWN, READONLY): see

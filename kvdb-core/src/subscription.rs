@@ -24,6 +24,10 @@ pub struct PubSubMessage {
 pub enum PubSubEvent {
     /// A message on one of the subscribed channels or patterns.
     Message(PubSubMessage),
+    /// The connection was lost; the subscription is reconnecting. Until
+    /// [`PubSubEvent::Reconnected`] arrives, messages are being missed: a cache fed by
+    /// invalidation messages must stop serving now.
+    Disconnected,
     /// The connection was lost and has been made again, with every subscription renewed.
     /// Messages published while it was down were not received: a cache fed by
     /// invalidation messages must drop everything it holds when it sees this.
@@ -50,8 +54,9 @@ pub trait PubSubBackend: Send {
 
 /// A pub/sub subscription on a connection of its own, from [`KvStore::subscribe`](crate::KvStore::subscribe).
 ///
-/// It follows the server through restarts: when the connection breaks it reconnects with
-/// backoff, renews every channel and pattern, and yields [`PubSubEvent::Reconnected`].
+/// It follows the server through restarts: when the connection breaks it yields
+/// [`PubSubEvent::Disconnected`], reconnects with backoff, renews every channel and pattern,
+/// and yields [`PubSubEvent::Reconnected`].
 ///
 /// ```no_run
 /// use kvdb_core::{KvStore, KvStoreExt, PubSubEvent, RedisStore};
@@ -107,7 +112,7 @@ impl Subscription {
         loop {
             match self.backend.next_event().await? {
                 PubSubEvent::Message(message) => return Some(message),
-                PubSubEvent::Reconnected => continue,
+                PubSubEvent::Disconnected | PubSubEvent::Reconnected => continue,
             }
         }
     }

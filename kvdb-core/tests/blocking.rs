@@ -99,5 +99,9 @@ async fn a_cancelled_blocking_read_does_not_hold_up_the_next_caller() {
         .await
         .unwrap();
     assert_eq!(popped, Some(("jobs".to_owned(), "job-1".to_owned())));
-    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
+    );
 }

@@ -88,6 +88,11 @@ async fn subscriptions_resubscribe_after_a_restart() {
     assert_eq!(first.payload, b"v1");
 
     server.kill();
+    let event = tokio::time::timeout(Duration::from_secs(10), sub.next_event())
+        .await
+        .expect("no disconnect notice")
+        .unwrap();
+    assert_eq!(event, PubSubEvent::Disconnected);
     server.start_again();
     let event = tokio::time::timeout(Duration::from_secs(10), sub.next_event())
         .await

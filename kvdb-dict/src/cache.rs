@@ -31,8 +31,9 @@ use crate::Translated;
 /// dictionary, by any process, publishes the translations it touched, and every cache drops
 /// them when the message arrives (typically well under a millisecond on a LAN; measured in
 /// `tests/cache.rs`). A cache never serves an answer after the invalidation covering it
-/// arrived. When its pub/sub connection is made again after a break, the cache drops
-/// everything, because messages sent meanwhile were lost. If the subscription ends for good,
+/// arrived. While its pub/sub connection is down the cache is off (every translate goes to
+/// the server), and when the connection is made again it starts empty, because messages
+/// sent meanwhile were lost. If the subscription ends for good,
 /// the cache switches itself off and every translate goes to the server.
 ///
 /// ```
@@ -144,10 +145,12 @@ impl Cache {
         }
     }
 
-    /// Switches the cache off for good (its subscription ended).
-    fn close(&self) {
+    /// Switches the cache on or off; either way it forgets everything. Off while its
+    /// subscription is disconnected (invalidations are being missed) and for good once the
+    /// subscription ended.
+    fn set_live(&self, live: bool) {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        self.live.store(false, Ordering::Release);
+        self.live.store(live, Ordering::Release);
         self.generation.fetch_add(1, Ordering::AcqRel);
         map.clear();
     }
@@ -194,16 +197,22 @@ async fn listen(mut subscription: Subscription, cache: Arc<Cache>) {
     while let Some(event) = subscription.next_event().await {
         match event {
             PubSubEvent::Message(message) => cache.invalidate(&message.payload),
+            PubSubEvent::Disconnected => {
+                tracing::warn!("dictionary cache off until its subscription is renewed");
+                cache.set_live(false);
+            }
             PubSubEvent::Reconnected => {
-                tracing::info!("dictionary cache cleared: its subscription was renewed");
-                cache.invalidate(b"*");
+                tracing::info!(
+                    "dictionary cache cleared and on again: its subscription was renewed"
+                );
+                cache.set_live(true);
             }
             // Whatever else a subscription may report one day, forgetting is always safe.
             _ => cache.invalidate(b"*"),
         }
     }
     tracing::warn!("dictionary cache switched off: its subscription ended");
-    cache.close();
+    cache.set_live(false);
 }
 
 #[cfg(test)]
@@ -227,6 +236,23 @@ mod tests {
             push_part(&mut out, field);
         }
         out
+    }
+
+    #[test]
+    fn a_disconnected_cache_serves_nothing_and_stores_nothing() {
+        let cache = Cache::new(CacheOptions::default());
+        let field = lookup_field(["a", "b", "c", "d", "e"]);
+        cache.insert(&field, answer("old"), cache.generation());
+        assert!(matches!(cache.lookup(&field), Lookup::Hit(_)));
+        cache.set_live(false);
+        assert!(matches!(cache.lookup(&field), Lookup::Off));
+        cache.insert(&field, answer("during"), cache.generation());
+        assert!(matches!(cache.lookup(&field), Lookup::Off));
+        cache.set_live(true);
+        assert!(
+            matches!(cache.lookup(&field), Lookup::Miss(_)),
+            "starts empty again"
+        );
     }
 
     #[test]
@@ -284,7 +310,7 @@ mod tests {
         let cache = Cache::new(CacheOptions::default());
         let field = lookup_field(["a", "b", "c", "d", "e"]);
         cache.insert(&field, answer("v"), 0);
-        cache.close();
+        cache.set_live(false);
         assert!(matches!(cache.lookup(&field), Lookup::Off));
         cache.insert(&field, answer("v"), cache.generation());
         assert_eq!(cache.len(), 0);
