@@ -1,0 +1,3 @@
+//! kvdb-broker against a raw redis-rs streams loop (being written).
+
+fn main() {}
