@@ -61,6 +61,9 @@ pub(crate) enum Command {
     /// Service statistics: top, service, slow, summary, rollup.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// The message broker: send, publish, queues, dead letters.
+    #[command(subcommand)]
+    Broker(BrokerCommand),
     /// A guided tour of every crate against the server, in its own namespace, cleaned up after.
     Demo,
 }
@@ -216,4 +219,52 @@ pub(crate) enum DictCommand {
     Systems,
     /// Check every rule and index of the stored dictionary; exits 1 on a problem.
     Check,
+}
+
+/// `kvdb broker ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum BrokerCommand {
+    /// Send a message to one service (invoke_async); prints its id once it is stored.
+    Send {
+        /// The service to invoke.
+        service: String,
+        /// The payload: JSON if it parses as JSON, otherwise sent as a JSON string.
+        payload: String,
+        /// Deliver no sooner than this from now (10s, 5m, ...).
+        #[arg(long)]
+        delay: Option<String>,
+        /// Drop (dead-letter) the message if not handled within this (30s, 1h, ...).
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// A service that receives the handler's result.
+        #[arg(long)]
+        callback: Option<String>,
+    },
+    /// Publish to a topic: every durable subscription and every listener gets it.
+    Publish {
+        /// The topic.
+        topic: String,
+        /// The payload: JSON if it parses as JSON, otherwise sent as a JSON string.
+        payload: String,
+    },
+    /// Every queue and durable subscription: depth, in flight, delayed, dead, counters.
+    Queues,
+    /// The dead letters of a queue (or TOPIC/SUBSCRIPTION), oldest first, with reasons.
+    Dead {
+        /// The queue, or TOPIC/SUBSCRIPTION.
+        queue: String,
+        /// At most this many.
+        #[arg(short = 'n', default_value_t = 100)]
+        n: usize,
+    },
+    /// Put a queue's dead letters back on the queue (attempts reset).
+    Requeue {
+        /// The queue, or TOPIC/SUBSCRIPTION.
+        queue: String,
+    },
+    /// Delete every waiting, in-flight and delayed message of a queue.
+    Purge {
+        /// The queue, or TOPIC/SUBSCRIPTION.
+        queue: String,
+    },
 }

@@ -74,6 +74,18 @@ impl From<kvdb_core::Error> for CliError {
     }
 }
 
+impl From<kvdb_broker::Error> for CliError {
+    fn from(err: kvdb_broker::Error) -> Self {
+        match err {
+            kvdb_broker::Error::Store(store) => CliError::from_store(store),
+            kvdb_broker::Error::PayloadTooLarge { .. } | kvdb_broker::Error::InvalidName { .. } => {
+                CliError::Input(err.to_string())
+            }
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+}
+
 impl From<kvdb_dict::Error> for CliError {
     fn from(err: kvdb_dict::Error) -> Self {
         match err {

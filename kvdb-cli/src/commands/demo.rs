@@ -9,6 +9,7 @@ use std::time::Instant;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kvdb_broker::{Broker, HandlerError, Worker};
 use kvdb_core::{KvStore, KvStoreExt, Pipeline};
 use kvdb_dict::Dict;
 use kvdb_lua::{LuaContainer, LuaOptions};
@@ -70,6 +71,16 @@ pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     tour.step(
         "seed: Lua program mylib.check_if_exists",
         seed_lua(store.clone()),
+    )
+    .await;
+    tour.step(
+        "broker: invoke_async handled by a worker, exactly once each",
+        broker_invoke(store.clone()),
+    )
+    .await;
+    tour.step(
+        "broker: publish reaching 3 listeners",
+        broker_publish(store.clone()),
     )
     .await;
     tour.step(
@@ -271,6 +282,82 @@ async fn clean_up(store: &dyn KvStore) -> Result<String, CliError> {
         cursor = next;
     }
     Ok(format!(
-        "{deleted} key(s) of statistics buckets and indexes deleted"
+        "{deleted} leftover key(s) deleted (statistics buckets, indexes, registries)"
+    ))
+}
+
+async fn broker_invoke(store: Arc<dyn KvStore>) -> Result<String, CliError> {
+    let broker = Broker::new(store);
+    let (handled_tx, mut handled) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(&broker)
+        .handle("demo.greet", move |envelope| {
+            let handled_tx = handled_tx.clone();
+            async move {
+                let name: String = envelope.json().map_err(HandlerError::from)?;
+                let _ = handled_tx.send((envelope.id.as_str().to_owned(), name.clone()));
+                Ok::<_, HandlerError>(serde_json::json!(format!("hello, {name}")))
+            }
+        })
+        .start()
+        .await?;
+    let names = ["ada", "grace", "linus", "margaret", "ken"];
+    let mut sent = Vec::new();
+    for name in names {
+        sent.push(
+            broker
+                .invoke_async("demo.greet", serde_json::json!(name))
+                .await?,
+        );
+    }
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.len() < names.len() {
+        match tokio::time::timeout_at(deadline, handled.recv()).await {
+            Ok(Some((id, _))) => seen.push(id),
+            _ => break,
+        }
+    }
+    worker.shutdown(Duration::from_secs(5)).await;
+    broker
+        .delete_queue(&kvdb_broker::QueueRef::queue("demo.greet"))
+        .await?;
+    seen.sort();
+    let mut expected: Vec<String> = sent.iter().map(|id| id.as_str().to_owned()).collect();
+    expected.sort();
+    if seen != expected {
+        return Err(CliError::Failed(format!(
+            "{} of {} messages handled",
+            seen.len(),
+            names.len()
+        )));
+    }
+    Ok(format!(
+        "{} messages sent with invoke_async, each handled once by a worker and acknowledged",
+        names.len()
+    ))
+}
+
+async fn broker_publish(store: Arc<dyn KvStore>) -> Result<String, CliError> {
+    let broker = Broker::new(store);
+    let mut listeners = Vec::new();
+    for _ in 0..3 {
+        listeners.push(broker.listen("demo.config-changed").await?);
+    }
+    let published = broker
+        .publish("demo.config-changed", serde_json::json!({"reload": true}))
+        .await?;
+    for listener in &mut listeners {
+        match tokio::time::timeout(Duration::from_secs(5), listener.next()).await {
+            Ok(Some(envelope)) if envelope.id == published.id => {}
+            other => {
+                return Err(CliError::Failed(format!(
+                    "a listener did not get the publication: {other:?}"
+                )))
+            }
+        }
+    }
+    Ok(format!(
+        "one publish, received by {} listeners",
+        published.listeners
     ))
 }

@@ -1,5 +1,6 @@
 //! One module per command group; [`run`] dispatches.
 
+mod broker;
 mod demo;
 mod dict;
 mod info;
@@ -51,6 +52,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Lua(command) => lua::run(&ctx, command).await,
         Command::Dict { name, command } => dict::run(&ctx, &name, command).await,
         Command::Stats(command) => stats::run(&ctx, command).await,
+        Command::Broker(command) => broker::run(&ctx, command).await,
         Command::Demo => demo::run(&ctx).await,
     }
 }
