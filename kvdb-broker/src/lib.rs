@@ -95,7 +95,7 @@
 //! pipelines of 100; XREADGROUP COUNT 100 with the XACKs pipelined ahead of the next read):
 //! kvdb 160-185k jobs/s, the raw loop 140-210k jobs/s, a ratio of 0.86-1.3 over five rounds,
 //! although kvdb also trims acknowledged history and keeps counters. Reproduce with
-//! `cargo run --release -p kvdb-broker --example throughput [JOBS] [ROUNDS]`.
+//! `cargo run --release -p kvdb-broker --example broker_throughput [JOBS] [ROUNDS]`.
 //!
 //! # Layout
 //!

@@ -3,7 +3,7 @@
 //! benchmarks in `benches/` are the reference; this is the quick look.
 //!
 //! ```text
-//! cargo run --release -p kvdb-dict --example throughput
+//! cargo run --release -p kvdb-dict --example dict_throughput
 //! ```
 
 use std::error::Error;

@@ -3,7 +3,7 @@
 //! pipelines of 100; XREADGROUP COUNT 100 with the XACKs pipelined ahead of the next read),
 //! measured in the same run on the same private server.
 //!
-//! `cargo run --release -p kvdb-broker --example throughput [N] [ROUNDS]`
+//! `cargo run --release -p kvdb-broker --example broker_throughput [N] [ROUNDS]`
 //! (REDIS_URL to use a running server instead of a private one; PHASES=1 to print the send
 //! and consume times; KVDB_ONLY=1 to skip the raw loop, for profiling).
 
