@@ -27,3 +27,16 @@ fn demo_runs_every_step_and_cleans_up() {
         "the demo left keys behind"
     );
 }
+
+#[test]
+fn demo_with_json_reports_every_step() {
+    let server = RedisServer::start();
+    let run = kvdb(&server, "t", &["--json", "demo"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["ok"], true);
+    let steps = json["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 9, "{json}");
+    assert!(steps.iter().all(|step| step["ok"] == true), "{json}");
+    assert_eq!(server.raw_command(&["DBSIZE"]), ":0");
+}

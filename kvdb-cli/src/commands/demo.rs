@@ -29,8 +29,10 @@ else
 end
 ";
 
-/// Runs the steps in order and counts failures.
+/// Runs the steps in order, prints each (or collects them for `--json`), counts failures.
 struct Tour {
+    json: bool,
+    steps: Vec<serde_json::Value>,
     failed: usize,
 }
 
@@ -40,12 +42,25 @@ impl Tour {
         F: Future<Output = Result<String, CliError>>,
     {
         let started = Instant::now();
-        match step.await {
-            Ok(detail) => println!("ok    {title} ({:.1?})\n      {detail}", started.elapsed()),
-            Err(err) => {
-                self.failed += 1;
-                println!("FAIL  {title}: {err}");
-            }
+        let outcome = step.await;
+        let elapsed = started.elapsed();
+        if outcome.is_err() {
+            self.failed += 1;
+        }
+        if self.json {
+            self.steps.push(match &outcome {
+                Ok(detail) => serde_json::json!({
+                    "step": title, "ok": true, "detail": detail, "seconds": elapsed.as_secs_f64(),
+                }),
+                Err(err) => serde_json::json!({
+                    "step": title, "ok": false, "error": err.to_string(), "seconds": elapsed.as_secs_f64(),
+                }),
+            });
+            return;
+        }
+        match outcome {
+            Ok(detail) => println!("ok    {title} ({elapsed:.1?})\n      {detail}"),
+            Err(err) => println!("FAIL  {title}: {err}"),
         }
     }
 }
@@ -53,11 +68,17 @@ impl Tour {
 pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     let namespace = format!("kvdb-demo-{}", std::process::id());
     let store = ctx.store_in(&namespace).await?;
-    println!(
-        "kvdb demo against {} in namespace {namespace}\n",
-        store.describe()
-    );
-    let mut tour = Tour { failed: 0 };
+    if !ctx.out.json {
+        println!(
+            "kvdb demo against {} in namespace {namespace}\n",
+            store.describe()
+        );
+    }
+    let mut tour = Tour {
+        json: ctx.out.json,
+        steps: Vec::new(),
+        failed: 0,
+    };
 
     tour.step("seed: set a key and get it back", seed_set_get(&*store))
         .await;
@@ -99,9 +120,20 @@ pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     )
     .await;
 
-    println!();
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({
+            "server": store.describe(),
+            "namespace": namespace,
+            "ok": tour.failed == 0,
+            "steps": tour.steps,
+        }))?;
+    } else {
+        println!();
+    }
     if tour.failed == 0 {
-        println!("every step worked; the demo's keys are deleted");
+        if !ctx.out.json {
+            println!("every step worked; the demo's keys are deleted");
+        }
         Ok(())
     } else {
         Err(CliError::Failed(format!(

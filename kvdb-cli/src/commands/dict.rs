@@ -8,7 +8,7 @@ use kvdb_dict::{
 
 use crate::cli::DictCommand;
 use crate::commands::Context;
-use crate::output::progress_bar;
+use crate::output::{progress_bar, Spinner};
 use crate::CliError;
 
 pub(crate) async fn run(ctx: &Context, name: &str, command: DictCommand) -> Result<(), CliError> {
@@ -205,7 +205,10 @@ async fn import(ctx: &Context, dict: &Dict, file: &Path, merge: bool) -> Result<
 }
 
 async fn export(ctx: &Context, dict: &Dict, file: Option<&Path>) -> Result<(), CliError> {
-    let document = dict.export().await?;
+    let spinner = Spinner::start(&ctx.out, "exporting");
+    let document = dict.export().await;
+    spinner.finish();
+    let document = document?;
     let json = document.to_json();
     match file {
         Some(path) => {
