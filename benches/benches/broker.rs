@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benches::{criterion, is_quick, runtime, BenchServer};
+use benches::{criterion, is_quick, raw_connection, runtime, BenchServer};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use futures_util::StreamExt;
 use kvdb_broker::{Broker, Envelope, HandlerError, Invocation, QueueRef, Worker, WorkerOptions};
@@ -467,14 +467,6 @@ fn publish_fanout(c: &mut Criterion, server: &BenchServer) {
 
 async fn broker(url: &str) -> Broker {
     Broker::new(Arc::new(RedisStore::connect(url).await.expect("connect")))
-}
-
-async fn raw_connection(url: &str) -> MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect")
 }
 
 fn main() {

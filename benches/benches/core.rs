@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benches::{criterion, runtime, BenchServer};
+use benches::{criterion, raw_connection, runtime, BenchServer};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use kvdb_core::{KvStoreExt, Pipeline, RedisStore, Script};
 use kvdb_lua::{LuaContainer, LuaOptions};
-use redis::aio::MultiplexedConnection;
 
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
 const OPS_PER_TASK: usize = 200;
@@ -281,14 +280,6 @@ where
         }
     }
     started.elapsed()
-}
-
-async fn raw_connection(url: &str) -> MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect")
 }
 
 fn main() {

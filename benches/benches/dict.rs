@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use benches::{criterion, runtime, BenchServer};
+use benches::{criterion, raw_connection, runtime, BenchServer};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use kvdb_core::{KvStore, RedisStore};
 use kvdb_dict::{
@@ -63,13 +63,7 @@ fn dict(c: &mut Criterion, server: &BenchServer) {
     let cached = rt
         .block_on(Dict::new(store.clone(), "bench").with_cache(CacheOptions::default()))
         .expect("cache");
-    let raw = rt.block_on(async {
-        redis::Client::open(server.url())
-            .expect("url")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("connect")
-    });
+    let raw = rt.block_on(raw_connection(server.url()));
     let lookup_key = store.namespace().keyspace("dict", "bench").key("lookup");
     let question = ["src", "k7", "value 7", "dst", "k7"];
     let field = lookup_field(question);

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benches::{criterion, runtime, BenchServer};
+use benches::{criterion, raw_connection, runtime, BenchServer};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use kvdb_core::{KvStore, RedisStore};
 use kvdb_stats::{Stats, StatsOptions};
@@ -89,13 +89,7 @@ fn stats(c: &mut Criterion, server: &BenchServer) {
             }
         })
     });
-    let raw = rt.block_on(async {
-        redis::Client::open(server.url())
-            .expect("url")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("connect")
-    });
+    let raw = rt.block_on(raw_connection(server.url()));
     group.bench_function(BenchmarkId::new("raw", "flush-1000-services"), |b| {
         b.to_async(&rt).iter(|| async {
             let mut conn = raw.clone();

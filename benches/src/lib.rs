@@ -84,3 +84,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
         Err(e) => panic!("cannot start a tokio runtime for the benchmarks: {e}"),
     }
 }
+
+/// The raw baseline's connection: one redis-rs `MultiplexedConnection` with redis's defaults,
+/// as a user of redis-rs without kvdb would hold it.
+pub async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    let client = match redis::Client::open(url) {
+        Ok(client) => client,
+        Err(e) => panic!("bad REDIS_URL {url}: {e}"),
+    };
+    match client.get_multiplexed_async_connection().await {
+        Ok(conn) => conn,
+        Err(e) => panic!("cannot connect the raw baseline to {url}: {e}"),
+    }
+}
