@@ -20,9 +20,10 @@ pub(crate) struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The Redis server: redis://[user:password@]host:port[/db], unix:///path.sock
+    /// The Redis server's URL.
     #[arg(
         long,
+        help = "The Redis server: redis://[user:password@]host:port[/db], unix:///path.sock",
         global = true,
         env = "REDIS_URL",
         default_value = "redis://127.0.0.1:6379",
@@ -82,11 +83,11 @@ pub(crate) enum LuaCommand {
         /// Where the programs are.
         #[command(flatten)]
         dirs: LuaDirs,
-        /// A key (KEYS[n]); repeat for more.
-        #[arg(long = "key")]
+        /// A key of the call.
+        #[arg(long = "key", help = "A key (KEYS[n]); repeat for more")]
         keys: Vec<String>,
-        /// An argument (ARGV[n]); repeat for more.
-        #[arg(long = "arg")]
+        /// An argument of the call.
+        #[arg(long = "arg", help = "An argument (ARGV[n]); repeat for more")]
         args: Vec<String>,
     },
 }
