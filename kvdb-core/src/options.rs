@@ -16,7 +16,7 @@ use crate::Namespace;
 ///     .response_timeout(Duration::from_secs(2));
 /// assert_eq!(options.namespace.prefix(), "billing");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RedisStoreOptions {
     /// The key namespace feature crates put their keys under. Default `kvdb`.
@@ -32,6 +32,28 @@ pub struct RedisStoreOptions {
     pub response_timeout: Option<Duration>,
     /// The longest pause between two reconnect attempts after the server went away. Default 1 s.
     pub reconnect_max_delay: Duration,
+    /// For `rediss://` URLs: the PEM root certificate to trust instead of the system's
+    /// (a private CA, a self-signed server). Needs the `tls` feature. Default none.
+    pub tls_root_certificate: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RedisStoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStoreOptions")
+            .field("namespace", &self.namespace)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("reconnect_max_delay", &self.reconnect_max_delay)
+            .field(
+                "tls_root_certificate",
+                &self
+                    .tls_root_certificate
+                    .as_ref()
+                    .map(|pem| format!("{} bytes of PEM", pem.len())),
+            )
+            .finish()
+    }
 }
 
 impl Default for RedisStoreOptions {
@@ -42,6 +64,7 @@ impl Default for RedisStoreOptions {
             connect_timeout: Duration::from_secs(2),
             response_timeout: Some(Duration::from_secs(5)),
             reconnect_max_delay: Duration::from_secs(1),
+            tls_root_certificate: None,
         }
     }
 }
@@ -74,6 +97,12 @@ impl RedisStoreOptions {
     /// Waits for replies for ever (blocking commands excepted, nothing needs this).
     pub fn no_response_timeout(mut self) -> Self {
         self.response_timeout = None;
+        self
+    }
+
+    /// Trusts this PEM root certificate for `rediss://` (needs the `tls` feature).
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root_certificate = Some(pem.into());
         self
     }
 

@@ -65,7 +65,7 @@ impl RedisStore {
     /// Connects with these options.
     pub async fn connect_with(url: &str, options: RedisStoreOptions) -> Result<RedisStore> {
         let addr = display_addr(url);
-        let client = open_client(url)?;
+        let client = open_client(url, &options)?;
         preflight(&client, &addr, url, options.connect_timeout).await?;
 
         let mut config = redis::AsyncConnectionConfig::new()
@@ -240,12 +240,23 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-fn open_client(url: &str) -> Result<redis::Client> {
-    if url.starts_with("rediss://") && !cfg!(feature = "tls") {
+fn open_client(url: &str, options: &RedisStoreOptions) -> Result<redis::Client> {
+    let needs_tls = url.starts_with("rediss://") || options.tls_root_certificate.is_some();
+    if needs_tls && !cfg!(feature = "tls") {
         return Err(Error::InvalidUrl {
             url: redact_url(url),
-            reason: String::from("rediss:// (TLS) needs kvdb-core's `tls` cargo feature"),
+            reason: String::from(
+                "TLS (rediss://, a root certificate) needs kvdb-core's `tls` cargo feature",
+            ),
         });
+    }
+    #[cfg(feature = "tls")]
+    if let Some(pem) = &options.tls_root_certificate {
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.clone()),
+        };
+        return redis::Client::build_with_tls(url, certificates).map_err(|e| invalid_url(url, e));
     }
     redis::Client::open(url).map_err(|e| invalid_url(url, e))
 }

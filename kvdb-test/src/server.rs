@@ -19,6 +19,9 @@ pub struct ServerOptions {
     pub aof: bool,
     /// Also listen on a unix socket in the server's directory.
     pub unix_socket: bool,
+    /// Also listen with TLS on a second port, with a certificate for 127.0.0.1 signed by a
+    /// test CA, both made by the `openssl` command (see [`RedisServer::tls_url`]).
+    pub tls: bool,
     /// Further `--name value` arguments for redis-server.
     pub extra_args: Vec<String>,
 }
@@ -42,6 +45,13 @@ impl ServerOptions {
         self
     }
 
+    /// Listens with TLS too, on a second port (see [`RedisServer::tls_url`] and
+    /// [`RedisServer::tls_certificate`]). Needs the `openssl` command.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// Listens on a unix socket too (see [`RedisServer::socket_path`]).
     pub fn unix_socket(mut self) -> Self {
         self.unix_socket = true;
@@ -54,6 +64,7 @@ impl ServerOptions {
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    tls_port: u16,
     dir: tempfile::TempDir,
     options: ServerOptions,
 }
@@ -77,6 +88,7 @@ impl RedisServer {
             let mut server = RedisServer {
                 child: None,
                 port: free_port(),
+                tls_port: free_port(),
                 dir,
                 options: options.clone(),
             };
@@ -103,6 +115,21 @@ impl RedisServer {
     /// `redis://127.0.0.1:PORT` with no credentials, whatever the server requires.
     pub fn url_without_password(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `rediss://127.0.0.1:TLS_PORT`, when started with [`ServerOptions::tls`].
+    pub fn tls_url(&self) -> Option<String> {
+        self.options
+            .tls
+            .then(|| format!("rediss://127.0.0.1:{}", self.tls_port))
+    }
+
+    /// The PEM certificate of the test CA that signed the TLS port's certificate (trust it
+    /// as a root), when started with [`ServerOptions::tls`].
+    pub fn tls_certificate(&self) -> Option<Vec<u8>> {
+        self.options
+            .tls
+            .then(|| std::fs::read(self.dir.path().join("ca.crt")).unwrap_or_default())
     }
 
     /// The port the server listens on (the same across restarts).
@@ -261,6 +288,20 @@ impl RedisServer {
                 .arg("--unixsocketperm")
                 .arg("700");
         }
+        if self.options.tls {
+            self.make_certificate()?;
+            let dir = self.dir.path();
+            command
+                .arg("--tls-port")
+                .arg(self.tls_port.to_string())
+                .arg("--tls-cert-file")
+                .arg(dir.join("tls.crt"))
+                .arg("--tls-key-file")
+                .arg(dir.join("tls.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(dir.join("ca.crt"))
+                .args(["--tls-auth-clients", "no"]);
+        }
         command.args(&self.options.extra_args);
         command
             .stdin(Stdio::null())
@@ -278,6 +319,91 @@ impl RedisServer {
         })?;
         self.child = Some(child);
         self.wait_ready().map_err(SpawnError::Failed)
+    }
+
+    /// A test CA and a server certificate it signed for 127.0.0.1 and localhost, once per
+    /// server directory (rustls refuses a CA certificate used as the server's own).
+    fn make_certificate(&self) -> Result<(), SpawnError> {
+        let dir = self.dir.path();
+        if dir.join("tls.crt").exists() {
+            return Ok(());
+        }
+        std::fs::write(
+            dir.join("tls.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|e| SpawnError::Failed(format!("writing tls.ext: {e}")))?;
+        let steps: [&[&str]; 3] = [
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=kvdb-test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+            ],
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "tls.key",
+                "-out",
+                "tls.csr",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "tls.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "tls.ext",
+                "-out",
+                "tls.crt",
+            ],
+        ];
+        for args in steps {
+            let status = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            match status {
+                Ok(status) if status.success() => {}
+                Ok(status) => {
+                    return Err(SpawnError::Failed(format!(
+                        "openssl {} exited with {status}",
+                        args[0]
+                    )))
+                }
+                Err(e) => {
+                    return Err(SpawnError::Missing(format!(
+                        "`openssl` is needed for a TLS test server: install it \
+                         (`apt-get install openssl`): {e}"
+                    )))
+                }
+            }
+        }
+        Ok(())
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
