@@ -16,6 +16,9 @@
 //! The binary is `redis-server` from `PATH`, or the one `KVDB_REDIS_SERVER` names. When a
 //! test panics while the server is alive, the server's log is printed with the failure.
 
+mod certificate;
+mod options;
 mod server;
 
-pub use server::{RedisServer, ServerOptions};
+pub use options::ServerOptions;
+pub use server::RedisServer;

@@ -6,58 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How a [`RedisServer`] is started. `ServerOptions::default()` is a plain server with no
-/// password and no persistence.
-#[derive(Clone, Debug, Default)]
-#[non_exhaustive]
-pub struct ServerOptions {
-    /// `requirepass`: the default user needs this password.
-    pub password: Option<String>,
-    /// An ACL user (name, password) with every permission, besides the default user.
-    pub acl_user: Option<(String, String)>,
-    /// Append-only file with `appendfsync always`, so that a restart loses nothing acknowledged.
-    pub aof: bool,
-    /// Also listen on a unix socket in the server's directory.
-    pub unix_socket: bool,
-    /// Also listen with TLS on a second port, with a certificate for 127.0.0.1 signed by a
-    /// test CA, both made by the `openssl` command (see [`RedisServer::tls_url`]).
-    pub tls: bool,
-    /// Further `--name value` arguments for redis-server.
-    pub extra_args: Vec<String>,
-}
-
-impl ServerOptions {
-    /// Requires this password for the default user.
-    pub fn password(mut self, password: &str) -> Self {
-        self.password = Some(password.to_owned());
-        self
-    }
-
-    /// Adds an ACL user with every permission.
-    pub fn acl_user(mut self, user: &str, password: &str) -> Self {
-        self.acl_user = Some((user.to_owned(), password.to_owned()));
-        self
-    }
-
-    /// Turns the append-only file on (`appendfsync always`).
-    pub fn aof(mut self) -> Self {
-        self.aof = true;
-        self
-    }
-
-    /// Listens with TLS too, on a second port (see [`RedisServer::tls_url`] and
-    /// [`RedisServer::tls_certificate`]). Needs the `openssl` command.
-    pub fn tls(mut self) -> Self {
-        self.tls = true;
-        self
-    }
-
-    /// Listens on a unix socket too (see [`RedisServer::socket_path`]).
-    pub fn unix_socket(mut self) -> Self {
-        self.unix_socket = true;
-        self
-    }
-}
+use crate::certificate::make_certificate;
+use crate::ServerOptions;
 
 /// A private redis-server: a free port on 127.0.0.1, a temporary directory, killed on drop.
 #[derive(Debug)]
@@ -289,7 +239,7 @@ impl RedisServer {
                 .arg("700");
         }
         if self.options.tls {
-            self.make_certificate()?;
+            make_certificate(self.dir.path())?;
             let dir = self.dir.path();
             command
                 .arg("--tls-port")
@@ -319,91 +269,6 @@ impl RedisServer {
         })?;
         self.child = Some(child);
         self.wait_ready().map_err(SpawnError::Failed)
-    }
-
-    /// A test CA and a server certificate it signed for 127.0.0.1 and localhost, once per
-    /// server directory (rustls refuses a CA certificate used as the server's own).
-    fn make_certificate(&self) -> Result<(), SpawnError> {
-        let dir = self.dir.path();
-        if dir.join("tls.crt").exists() {
-            return Ok(());
-        }
-        std::fs::write(
-            dir.join("tls.ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
-             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-        )
-        .map_err(|e| SpawnError::Failed(format!("writing tls.ext: {e}")))?;
-        let steps: [&[&str]; 3] = [
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=kvdb-test CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.crt",
-            ],
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                "tls.key",
-                "-out",
-                "tls.csr",
-            ],
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "tls.csr",
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "tls.ext",
-                "-out",
-                "tls.crt",
-            ],
-        ];
-        for args in steps {
-            let status = Command::new("openssl")
-                .args(args)
-                .current_dir(dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            match status {
-                Ok(status) if status.success() => {}
-                Ok(status) => {
-                    return Err(SpawnError::Failed(format!(
-                        "openssl {} exited with {status}",
-                        args[0]
-                    )))
-                }
-                Err(e) => {
-                    return Err(SpawnError::Missing(format!(
-                        "`openssl` is needed for a TLS test server: install it \
-                         (`apt-get install openssl`): {e}"
-                    )))
-                }
-            }
-        }
-        Ok(())
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
@@ -454,7 +319,7 @@ impl Drop for RedisServer {
 }
 
 /// Why a server did not start: no binary at all (final), or anything else (worth a retry).
-enum SpawnError {
+pub(crate) enum SpawnError {
     Missing(String),
     Failed(String),
 }
