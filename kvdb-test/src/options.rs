@@ -1,6 +1,6 @@
 //! [`ServerOptions`]: how a [`RedisServer`](crate::RedisServer) is started.
 
-/// How a [`RedisServer`] is started. `ServerOptions::default()` is a plain server with no
+/// How a [`RedisServer`](crate::RedisServer) is started. `ServerOptions::default()` is a plain server with no
 /// password and no persistence.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -14,7 +14,7 @@ pub struct ServerOptions {
     /// Also listen on a unix socket in the server's directory.
     pub unix_socket: bool,
     /// Also listen with TLS on a second port, with a certificate for 127.0.0.1 signed by a
-    /// test CA, both made by the `openssl` command (see [`RedisServer::tls_url`]).
+    /// test CA, both made by the `openssl` command (see [`RedisServer::tls_url`](crate::RedisServer::tls_url)).
     pub tls: bool,
     /// Further `--name value` arguments for redis-server.
     pub extra_args: Vec<String>,
@@ -39,14 +39,14 @@ impl ServerOptions {
         self
     }
 
-    /// Listens with TLS too, on a second port (see [`RedisServer::tls_url`] and
-    /// [`RedisServer::tls_certificate`]). Needs the `openssl` command.
+    /// Listens with TLS too, on a second port (see [`RedisServer::tls_url`](crate::RedisServer::tls_url) and
+    /// [`RedisServer::tls_certificate`](crate::RedisServer::tls_certificate)). Needs the `openssl` command.
     pub fn tls(mut self) -> Self {
         self.tls = true;
         self
     }
 
-    /// Listens on a unix socket too (see [`RedisServer::socket_path`]).
+    /// Listens on a unix socket too (see [`RedisServer::socket_path`](crate::RedisServer::socket_path)).
     pub fn unix_socket(mut self) -> Self {
         self.unix_socket = true;
         self
