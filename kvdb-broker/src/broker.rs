@@ -163,7 +163,7 @@ impl Broker {
             return Ok(ids);
         }
         let replies = self.inner.store.req_pipeline(&pipe).await?;
-        check_replies(&pipe, &replies)?;
+        kvdb_core::check_replies(&pipe, &replies)?;
         if !new_queues.is_empty() {
             let mut registered = self.registered();
             for queue in new_queues {
@@ -294,29 +294,6 @@ impl Broker {
     pub(crate) fn note_registered(&self, queue: &str) {
         self.registered().insert(queue.to_owned());
     }
-}
-
-/// Fails with the first error reply of a pipeline, naming the command.
-pub(crate) fn check_replies(pipe: &redis::Pipeline, replies: &[Value]) -> Result<()> {
-    for (index, reply) in replies.iter().enumerate() {
-        if let Value::ServerError(err) = reply {
-            let command = pipe
-                .cmd_iter()
-                .nth(index)
-                .and_then(|cmd| cmd.args_iter().next())
-                .map(|arg| match arg {
-                    redis::Arg::Simple(name) => String::from_utf8_lossy(name).into_owned(),
-                    _ => String::from("<command>"),
-                })
-                .unwrap_or_default();
-            return Err(Error::Store(kvdb_core::Error::Server {
-                command,
-                code: err.code().to_owned(),
-                message: err.details().unwrap_or_default().to_owned(),
-            }));
-        }
-    }
-    Ok(())
 }
 
 /// A reply that should be a count.

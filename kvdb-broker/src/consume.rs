@@ -181,7 +181,7 @@ pub(crate) async fn make_group(broker: &crate::Broker, queue: &QueueRef) -> crat
     if matches!(replies.first(), Some(Value::ServerError(e)) if e.code() == "BUSYGROUP") {
         replies[0] = Value::Okay;
     }
-    crate::broker::check_replies(&pipe, &replies)?;
+    kvdb_core::check_replies(&pipe, &replies)?;
     if let QueueRef::Queue(name) = queue {
         broker.note_registered(name);
     }

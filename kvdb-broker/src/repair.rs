@@ -3,12 +3,13 @@
 use kvdb_core::redis::{self, Value};
 use kvdb_core::KvStoreExt;
 
-use crate::broker::{check_replies, count};
+use crate::broker::count;
 use crate::inspect::{find, original_fields};
 use crate::queue_ref::{queue_registry, QueueRef, GROUP};
 use crate::scripts::{ACK_CHUNK, REQUEUE};
 use crate::wire::{self, entries, meta_for_requeue, pack, unpack, FIELD};
 use crate::{Broker, Result};
+use kvdb_core::check_replies;
 
 impl Broker {
     /// Puts up to `limit` dead letters (all when `None`) back on their queue, oldest first, as

@@ -5,9 +5,9 @@ use std::fmt;
 use kvdb_core::redis::{self, Value};
 use kvdb_core::{KvStoreExt, PubSubEvent, Subscription};
 
-use crate::broker::check_replies;
 use crate::queue_ref::{topic_channel, topic_registry, topic_space, validate_name, GROUP};
 use crate::{Broker, Envelope, QueueRef, Result};
+use kvdb_core::check_replies;
 
 impl Broker {
     /// Creates a durable subscription to `topic` (idempotent). From now on it receives every

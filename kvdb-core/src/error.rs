@@ -123,6 +123,16 @@ impl Error {
         }
     }
 
+    /// An error reply the server sent to `command` (a `Value::ServerError` in a pipeline's
+    /// replies), as [`Error::Server`].
+    pub fn from_server_error(command: &str, err: &redis::ServerError) -> Self {
+        Error::Server {
+            command: command.to_owned(),
+            code: err.code().to_owned(),
+            message: err.details().unwrap_or_default().to_owned(),
+        }
+    }
+
     /// Sorts a client-library error raised while running `command` into a variant.
     pub fn from_redis(command: &str, err: RedisError, timeout: Option<Duration>) -> Self {
         let command = command.to_owned();

@@ -78,7 +78,7 @@ pub use ext::{KvStoreExt, SetCondition, SetOptions};
 pub use info::{InfoValue, KeyspaceStats, ServerInfo};
 pub use namespace::{KeySpace, Namespace};
 pub use options::RedisStoreOptions;
-pub use pipeline::Pipeline;
+pub use pipeline::{check_replies, Pipeline};
 pub use redis_store::RedisStore;
 pub use script::Script;
 pub use store::KvStore;

@@ -86,6 +86,9 @@ impl Pipeline {
         store: &S,
         replies: &mut [Value],
     ) -> Result<()> {
+        if self.scripts.is_empty() {
+            return Ok(());
+        }
         let refused: Vec<(usize, &Script)> = self
             .scripts
             .iter()
@@ -114,11 +117,7 @@ impl Pipeline {
         let calls = retried.split_off(loaded.len());
         for reply in retried {
             if let Value::ServerError(err) = reply {
-                return Err(Error::Server {
-                    command: String::from("SCRIPT LOAD"),
-                    code: err.code().to_owned(),
-                    message: err.details().unwrap_or_default().to_owned(),
-                });
+                return Err(Error::from_server_error("SCRIPT LOAD", &err));
             }
         }
         for ((index, _), reply) in refused.iter().zip(calls) {
@@ -128,18 +127,32 @@ impl Pipeline {
     }
 }
 
+/// Fails with the first error reply among a pipeline's `replies` (as [`KvStore::req_pipeline`]
+/// returns them), naming its command and place: `HSET (pipeline command 1)`. For callers
+/// that read the raw replies themselves.
+pub fn check_replies(pipe: &redis::Pipeline, replies: &[Value]) -> Result<()> {
+    for (index, reply) in replies.iter().enumerate() {
+        if let Value::ServerError(err) = reply {
+            let name = pipe
+                .cmd_iter()
+                .nth(index)
+                .map(command_name)
+                .unwrap_or_default();
+            return Err(Error::from_server_error(
+                &format!("{name} (pipeline command {index})"),
+                err,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Lets redis's own pipeline code drop ignored replies and convert the rest.
 pub(crate) async fn compose<T: FromRedisValue>(
     pipe: &redis::Pipeline,
     replies: Vec<Value>,
 ) -> Result<T> {
-    let first_error = replies
-        .iter()
-        .enumerate()
-        .find_map(|(index, reply)| match reply {
-            Value::ServerError(err) => Some((index, err.clone())),
-            _ => None,
-        });
+    let named_error = check_replies(pipe, &replies).err();
     let mut replay = Replay {
         replies: Some(if pipe.is_transaction() {
             vec![Value::Array(replies)]
@@ -149,21 +162,7 @@ pub(crate) async fn compose<T: FromRedisValue>(
     };
     pipe.query_async(&mut replay)
         .await
-        .map_err(|err| match first_error {
-            Some((index, server)) => {
-                let name = pipe
-                    .cmd_iter()
-                    .nth(index)
-                    .map(command_name)
-                    .unwrap_or_default();
-                Error::Server {
-                    command: format!("{name} (pipeline command {index})"),
-                    code: server.code().to_owned(),
-                    message: server.details().unwrap_or_default().to_owned(),
-                }
-            }
-            None => Error::from_redis("pipeline", err, None),
-        })
+        .map_err(|err| named_error.unwrap_or_else(|| Error::from_redis("pipeline", err, None)))
 }
 
 impl Deref for Pipeline {

@@ -185,11 +185,7 @@ impl KvStore for RedisStore {
         match replies.pop() {
             Some(Value::Array(items)) => Ok(items),
             Some(Value::Nil) => Err(Error::TransactionAborted),
-            Some(Value::ServerError(err)) => Err(Error::Server {
-                command: String::from("EXEC"),
-                code: err.code().to_owned(),
-                message: err.details().unwrap_or_default().to_owned(),
-            }),
+            Some(Value::ServerError(err)) => Err(Error::from_server_error("EXEC", &err)),
             other => Err(Error::Response {
                 command: String::from("EXEC"),
                 reason: format!("expected an array of replies, got {other:?}"),

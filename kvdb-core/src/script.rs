@@ -75,15 +75,25 @@ impl Script {
         A: ToRedisArgs + Sync,
         T: FromRedisValue,
     {
-        let cmd = self.evalsha_cmd(keys, args);
-        match store.query(&cmd).await {
+        self.run(store, &self.evalsha_cmd(keys, args)).await
+    }
+
+    /// Runs a call of this script prepared by the caller: [`evalsha_cmd`](Self::evalsha_cmd),
+    /// or the same with `EVALSHA_RO` for a read-only script. On `NOSCRIPT` the script is
+    /// loaded and the call sent again, both in one MULTI/EXEC.
+    pub async fn run<S, T>(&self, store: &S, call: &Cmd) -> Result<T>
+    where
+        S: KvStore + ?Sized,
+        T: FromRedisValue,
+    {
+        match store.query(call).await {
             Err(err) if err.server_code() == Some("NOSCRIPT") => {
                 // Load and call in one transaction, so a SCRIPT FLUSH from another client
                 // cannot land between the two.
                 let mut retry = redis::pipe();
                 retry.atomic();
                 retry.add_command(self.load_cmd()).ignore();
-                retry.add_command(cmd);
+                retry.add_command(call.clone());
                 let (reply,): (T,) = store.query_pipeline(&retry).await?;
                 Ok(reply)
             }
@@ -93,8 +103,32 @@ impl Script {
 
     /// The `EVALSHA sha1 numkeys keys.. args..` command for this script.
     pub fn evalsha_cmd<K: ToRedisArgs, A: ToRedisArgs>(&self, keys: &[K], args: &[A]) -> Cmd {
-        let mut cmd = redis::cmd("EVALSHA");
+        self.call_cmd("EVALSHA", keys, args)
+    }
+
+    /// The `EVALSHA_RO` form (Redis 7+), for a script that only reads: it may run on replicas
+    /// and is refused if it writes. Run it with [`run`](Self::run).
+    pub fn evalsha_ro_cmd<K: ToRedisArgs, A: ToRedisArgs>(&self, keys: &[K], args: &[A]) -> Cmd {
+        self.call_cmd("EVALSHA_RO", keys, args)
+    }
+
+    fn call_cmd<K: ToRedisArgs, A: ToRedisArgs>(&self, name: &str, keys: &[K], args: &[A]) -> Cmd {
+        let mut cmd = redis::cmd(name);
         cmd.arg(&*self.sha1).arg(keys.len());
+        for key in keys {
+            cmd.arg(key);
+        }
+        for arg in args {
+            cmd.arg(arg);
+        }
+        cmd
+    }
+
+    /// The `EVAL source numkeys keys.. args..` command: the full body, for the one place a
+    /// script cannot recover from NOSCRIPT, inside a MULTI a caller queues by hand.
+    pub fn eval_cmd<K: ToRedisArgs, A: ToRedisArgs>(&self, keys: &[K], args: &[A]) -> Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(&*self.source).arg(keys.len());
         for key in keys {
             cmd.arg(key);
         }

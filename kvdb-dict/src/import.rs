@@ -183,7 +183,10 @@ where
         for reply in send(conn, &pipe).await? {
             if let Value::ServerError(err) = reply {
                 // The connection is dropped inside MULTI, which discards the transaction.
-                return Err(server_error("import (queued command)", &err));
+                return Err(Error::Store(kvdb_core::Error::from_server_error(
+                    "import (queued command)",
+                    &err,
+                )));
             }
         }
         done += batch.iter().map(|(_, records)| records).sum::<usize>();
@@ -205,7 +208,10 @@ where
     if let Some(Value::ServerError(err)) =
         results.iter().find(|r| matches!(r, Value::ServerError(_)))
     {
-        return Err(server_error("import (EXEC)", err));
+        return Err(Error::Store(kvdb_core::Error::from_server_error(
+            "import (EXEC)",
+            err,
+        )));
     }
     progress(ImportProgress {
         stage: ImportStage::Done,
@@ -217,11 +223,7 @@ where
 
 /// The calls of `merge.lua` that merge `document` in, each with its record count.
 fn merge_commands(keys: &Keys, document: &Document) -> Vec<(Cmd, usize)> {
-    let call = |mode: &str| {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(MERGE.source()).arg(1).arg(&keys.base).arg(mode);
-        cmd
-    };
+    let call = |mode: &str| MERGE.eval_cmd(&[&keys.base], &[mode]);
     let mut out = Vec::new();
     for chunk in document.entries().chunks(FIELDS_PER_COMMAND) {
         let mut cmd = call("entries");
@@ -304,9 +306,7 @@ struct State<'a> {
 /// it carries (for progress).
 fn write_commands(keys: &Keys, state: &State<'_>) -> Vec<(Cmd, usize)> {
     let mut out = Vec::new();
-    let mut clear = redis::cmd("EVAL");
-    clear.arg(CLEAR.source()).arg(1).arg(&keys.base);
-    out.push((clear, 0));
+    out.push((CLEAR.eval_cmd(&[&keys.base], &[] as &[&str]), 0));
 
     let by_id: HashMap<EntryId, &Entry> = state.entries.iter().map(|e| (e.id, e)).collect();
     for chunk in state.entries.chunks(FIELDS_PER_COMMAND) {
@@ -423,12 +423,4 @@ async fn send(conn: &mut DedicatedConnection, pipe: &redis::Pipeline) -> Result<
     conn.req_packed_commands(pipe, 0, pipe.len())
         .await
         .map_err(|e| Error::Store(kvdb_core::Error::from_redis("pipeline", e, None)))
-}
-
-fn server_error(command: &str, err: &redis::ServerError) -> Error {
-    Error::Store(kvdb_core::Error::Server {
-        command: command.to_owned(),
-        code: err.code().to_owned(),
-        message: err.details().unwrap_or_default().to_owned(),
-    })
 }

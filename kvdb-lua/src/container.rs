@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use kvdb_core::redis::{self, Cmd, FromRedisValue, ToRedisArgs, Value};
-use kvdb_core::{KvStore, KvStoreExt, Pipeline};
+use kvdb_core::{KvStore, Pipeline};
 
 use crate::loader::{self, Programs};
 use crate::{server_message, slot, suggest, watcher};
@@ -200,38 +200,15 @@ impl LuaContainer {
         )
     }
 
-    /// Sends the call; if the server forgot the script, loads it and calls again.
+    /// Sends the call; if the server forgot the script, [`kvdb_core::Script::run`] loads it
+    /// and calls again in one MULTI/EXEC, so not even another client's SCRIPT FLUSH can come
+    /// between them.
     async fn call(&self, program: &Program, cmd: &Cmd) -> Result<Value> {
-        match self.inner.store.query::<Value>(cmd).await {
-            Err(err) if err.server_code() == Some("NOSCRIPT") => {
-                self.load_and_call(program, cmd).await
-            }
-            other => other.map_err(|err| runtime_error(program, err)),
-        }
-    }
-
-    /// SCRIPT LOAD and the call again, in one MULTI/EXEC, so that nothing can come between
-    /// them: not even another client's SCRIPT FLUSH, which would make a plain retry fail
-    /// with NOSCRIPT once more.
-    async fn load_and_call(&self, program: &Program, cmd: &Cmd) -> Result<Value> {
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .add_command(program.script().load_cmd())
-            .add_command(cmd.clone());
-        let mut replies = self.inner.store.req_pipeline(&pipe).await?.into_iter();
-        if let Some(Value::ServerError(err)) = replies.next() {
-            return Err(Error::Store(server_error("SCRIPT LOAD", &err)));
-        }
-        match replies.next() {
-            Some(Value::ServerError(err)) => {
-                Err(runtime_error(program, server_error("EVALSHA", &err)))
-            }
-            Some(value) => Ok(value),
-            None => Err(Error::Store(kvdb_core::Error::Response {
-                command: String::from("EXEC"),
-                reason: String::from("fewer replies than commands"),
-            })),
-        }
+        program
+            .script()
+            .run(&*self.inner.store, cmd)
+            .await
+            .map_err(|err| runtime_error(program, err))
     }
 
     /// The checks made before anything is sent: key count, and same slot when asked for.
@@ -259,27 +236,10 @@ impl LuaContainer {
         values: &[V],
     ) -> Cmd {
         if program.read_only() && self.inner.options.read_only_evalsha {
-            let mut cmd = redis::cmd("EVALSHA_RO");
-            cmd.arg(program.sha1()).arg(keys.len());
-            for key in keys {
-                cmd.arg(key);
-            }
-            for value in values {
-                cmd.arg(value);
-            }
-            cmd
+            program.script().evalsha_ro_cmd(keys, values)
         } else {
             program.script().evalsha_cmd(keys, values)
         }
-    }
-}
-
-/// An error reply inside a pipeline, as the store reports a command's error reply.
-fn server_error(command: &str, err: &redis::ServerError) -> kvdb_core::Error {
-    kvdb_core::Error::Server {
-        command: command.to_owned(),
-        code: err.code().to_owned(),
-        message: err.details().unwrap_or_default().to_owned(),
     }
 }
 
