@@ -1,5 +1,5 @@
 //! kvdb-dict against raw redis-rs: uncached translate vs the raw HGET of the same field,
-//! cached translate, batch translate, import.
+//! cached translate, batch translate, import (replace and merge).
 //!
 //! Run: `cargo bench -p benches --bench dict`, then `cargo run -p benches --bin bench-report`.
 
@@ -168,6 +168,15 @@ fn dict(c: &mut Criterion, server: &BenchServer) {
             })
         },
     );
+    // Merge: server-side matching of every record against what is stored (here all of it
+    // already is, so each record is compared and left alone).
+    group.bench_function(BenchmarkId::new("kvdb", "import-merge-30k-records"), |b| {
+        let target = Dict::new(store.clone(), "merge-bench");
+        rt.block_on(target.import(&big, ImportMode::Replace))
+            .expect("first import");
+        b.to_async(&rt)
+            .iter(|| async { target.import(&big, ImportMode::Merge).await.expect("merge") })
+    });
     group.finish();
 }
 
