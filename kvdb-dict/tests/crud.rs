@@ -1,19 +1,10 @@
 //! Entries and translations: create, edit, delete, listings, and the refusals.
 
-use std::sync::Arc;
+mod support;
 
-use kvdb_core::{KvStore, RedisStore};
 use kvdb_dict::{DeleteMode, Dict, EntryId, Error, TranslationId};
 use kvdb_test::RedisServer;
-
-async fn dict(server: &RedisServer, name: &str) -> Dict {
-    let store: Arc<dyn KvStore> = Arc::new(
-        RedisStore::connect(&server.url())
-            .await
-            .expect("test helper"),
-    );
-    Dict::new(store, name)
-}
+use support::dict;
 
 #[tokio::test]
 async fn entries_crud_and_listings() {

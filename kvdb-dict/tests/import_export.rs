@@ -1,22 +1,17 @@
 //! Export, import (replace and merge), and imports that must change nothing.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use kvdb_core::{KvStore, KvStoreExt, RedisStore};
+use kvdb_core::KvStoreExt;
 use kvdb_dict::{
     Dict, Document, Entry, EntryId, Error, ImportMode, ImportStage, TranslationId,
     TranslationRecord,
 };
 use kvdb_test::RedisServer;
-
-async fn store(server: &RedisServer) -> Arc<dyn KvStore> {
-    Arc::new(
-        RedisStore::connect(&server.url())
-            .await
-            .expect("test helper"),
-    )
-}
+use support::store;
 
 async fn sample(dict: &Dict) {
     let eur = dict

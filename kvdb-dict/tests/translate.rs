@@ -1,19 +1,11 @@
 //! Translate: hit, miss, batch, one round trip each, and values holding any character.
 
-use std::sync::Arc;
+mod support;
 
-use kvdb_core::{InfoValue, KvStore, KvStoreExt, RedisStore};
+use kvdb_core::{InfoValue, KvStoreExt};
 use kvdb_dict::{Dict, Document, ImportMode, TranslationKey};
 use kvdb_test::RedisServer;
-
-async fn dict(server: &RedisServer, name: &str) -> Dict {
-    let store: Arc<dyn KvStore> = Arc::new(
-        RedisStore::connect(&server.url())
-            .await
-            .expect("test helper"),
-    );
-    Dict::new(store, name)
-}
+use support::dict;
 
 /// How many times the server ran each command, from INFO commandstats.
 async fn calls(dict: &Dict, command: &str) -> i64 {
